@@ -1,0 +1,1 @@
+"""Execution tiers: each module registers a tier by name."""

@@ -1,0 +1,363 @@
+"""Interpreter tier: turns each IR block into one Python function (generated source,
+compiled once) with guest state reached through typed memoryviews and guest memory
+through the host mmap.  Temporaries become Python locals.
+
+The function returns the next block key (< 2**32), or for a syscall exit
+(1 << 32 | next pc), or for a trap (signo << 40 | 2 << 32 | pc)."""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import TYPE_CHECKING, Callable
+
+from dbt.arch import Tier, register_tier
+from dbt.ir import (
+    F32, F64, HELPERS, I1, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty, Value,
+)
+from dbt.memory import GuestFault
+
+if TYPE_CHECKING:
+    from dbt.engine import Machine
+
+
+def _fault(addr: int, write: int, pc: int) -> None:
+    raise GuestFault(addr & 0xFFFFFFFF, bool(write), pc)
+
+
+def _rotr(a: int, b: int, bits: int) -> int:
+    b %= bits
+    return ((a >> b) | (a << (bits - b))) & ((1 << bits) - 1)
+
+
+def _sdiv(a: int, b: int, bits: int) -> int:
+    if b == 0:
+        return 0
+    sb = 1 << (bits - 1)
+    a, b = (a ^ sb) - sb, (b ^ sb) - sb
+    q = abs(a) // abs(b)
+    if (a < 0) != (b < 0):
+        q = -q
+    return q & ((1 << bits) - 1)
+
+
+def _srem(a: int, b: int, bits: int) -> int:
+    if b == 0:
+        return 0
+    sb = 1 << (bits - 1)
+    a, b = (a ^ sb) - sb, (b ^ sb) - sb
+    r = abs(a) % abs(b)
+    return (-r if a < 0 else r) & ((1 << bits) - 1)
+
+
+def _bswap(a: int, bits: int) -> int:
+    return int.from_bytes(a.to_bytes(bits // 8, "little"), "big")
+
+
+_F32 = struct.Struct("<f")
+_U32 = struct.Struct("<I")
+_F64 = struct.Struct("<d")
+_U64 = struct.Struct("<Q")
+
+
+def _f32_round(x: float) -> float:
+    """Round a Python float (double) to the nearest f32 value."""
+    try:
+        return _F32.unpack(_F32.pack(x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _fptoi(x: float, bits: int, signed: bool) -> int:
+    """Float to integer, truncating, saturating, NaN -> 0 (ARM VCVT semantics)."""
+    if x != x:
+        return 0
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    v = lo if x <= lo else hi if x >= hi else int(x)
+    return v & ((1 << bits) - 1)
+
+
+def _bits_to_float(v: int, ty: Ty) -> float:
+    return _F32.unpack(_U32.pack(v))[0] if ty is F32 else _F64.unpack(_U64.pack(v))[0]
+
+
+def _float_to_bits(x: float, ty: Ty) -> int:
+    return _U32.unpack(_F32.pack(x))[0] if ty is F32 else _U64.unpack(_F64.pack(x))[0]
+
+
+def _fdiv(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _fsqrt(a: float) -> float:
+    return math.sqrt(a) if a >= 0 or a != a else math.nan
+
+
+_FCMP = {
+    "oeq": "({a} == {b})", "one": "({a} < {b} or {a} > {b})", "olt": "({a} < {b})",
+    "ole": "({a} <= {b})", "ogt": "({a} > {b})", "oge": "({a} >= {b})",
+    "uno": "({a} != {a} or {b} != {b})", "ord": "({a} == {a} and {b} == {b})",
+    "ueq": "(not ({a} < {b} or {a} > {b}))", "une": "({a} != {b})",
+    "ult": "(not ({a} >= {b}))", "ule": "(not ({a} > {b}))",
+    "ugt": "(not ({a} <= {b}))", "uge": "(not ({a} < {b}))",
+}
+
+
+class _Gen:
+    def __init__(self, block: Block, machine: "Machine") -> None:
+        self.block = block
+        self.layout = machine.arch.layout
+        self.lines: list[str] = []
+        self.env: dict[str, object] = {}
+        self.nconst = 0
+
+    def v(self, x: Value) -> str:
+        if isinstance(x, Temp):
+            return f"t{x.id}"
+        if x.ty.is_float:
+            if math.isfinite(x.value):
+                return repr(float(x.value))
+            return self.bind(float(x.value))
+        return str(x.value)
+
+    def bind(self, obj: object) -> str:
+        self.nconst += 1
+        name = f"k{self.nconst}"
+        self.env[name] = obj
+        return name
+
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def stmts(self, body: tuple[Stmt, ...], depth: int) -> None:
+        start = len(self.lines)
+        for s in body:
+            if isinstance(s, If):
+                self.emit(depth, f"if {self.v(s.cond)}:")
+                self.stmts(s.body, depth + 1)
+            elif isinstance(s, Exit):
+                self.exit(s, depth)
+            else:
+                self.op(s, depth)
+        if len(self.lines) == start:
+            self.emit(depth, "pass")
+
+    def exit(self, s: Exit, depth: int) -> None:
+        t = self.v(s.target)
+        if s.kind is ExitKind.GOTO or s.kind is ExitKind.JUMP:
+            self.emit(depth, f"return {t}")
+        elif s.kind is ExitKind.SYSCALL:
+            self.emit(depth, f"return {(1 << 32) | s.target.value}")
+        else:
+            self.emit(depth, f"return {(s.info << 40) | (2 << 32) | s.target.value}")
+
+    def op(self, s: Op, depth: int) -> None:
+        o, a = s.opcode, [self.v(x) for x in s.args]
+        d = f"t{s.dst.id}" if s.dst is not None else ""
+        ty = s.dst.ty if s.dst is not None else None
+        e = None
+        if o == "get":
+            slot = s.attr[0]
+            e = f"S{self.layout.view_code(slot)}[{self.layout.view_index(slot)}]"
+        elif o == "put":
+            slot = s.attr[0]
+            self.emit(depth, f"S{self.layout.view_code(slot)}[{self.layout.view_index(slot)}]"
+                             f" = {a[0]}")
+            return
+        elif o == "load":
+            self.load(s, a[0], d, depth)
+            return
+        elif o == "store":
+            self.store(s, a[0], a[1], depth)
+            return
+        elif ty is I1 and o in ("and", "or", "xor"):
+            e = f"({a[0]} {'&' if o == 'and' else '|' if o == 'or' else '^'} {a[1]})"
+        elif ty is not None and not ty.is_float and o in ("add", "sub", "mul", "and", "or",
+                                                           "xor", "shl", "lshr", "ashr",
+                                                           "rotr", "udiv", "sdiv", "urem",
+                                                           "srem", "not", "neg", "clz",
+                                                           "bswap"):
+            e = self.intop(o, a, s.args, ty)
+        elif o == "zext" or o == "copy":
+            e = a[0]
+        elif o == "sext":
+            sb = 1 << (s.args[0].ty.bits - 1)
+            e = f"((({a[0]} ^ {sb}) - {sb}) & {ty.mask})"
+        elif o == "trunc":
+            e = f"({a[0]} & {ty.mask})"
+        elif o == "icmp":
+            e = self.icmp(s.attr[0], a, s.args[0].ty)
+        elif o == "select":
+            e = f"({a[1]} if {a[0]} else {a[2]})"
+        elif o in ("fadd", "fsub", "fmul"):
+            sym = {"fadd": "+", "fsub": "-", "fmul": "*"}[o]
+            e = self.fround(f"({a[0]} {sym} {a[1]})", ty)
+        elif o == "fdiv":
+            e = self.fround(f"_fdiv({a[0]}, {a[1]})", ty)
+        elif o == "fma":
+            e = self.fround(f"_fma({a[0]}, {a[1]}, {a[2]})", ty)
+        elif o == "fneg":
+            e = f"(-{a[0]})"
+        elif o == "fabs":
+            e = f"_fabs({a[0]})"
+        elif o == "fsqrt":
+            e = self.fround(f"_fsqrt({a[0]})", ty)
+        elif o == "fcmp":
+            e = _FCMP[s.attr[0]].format(a=a[0], b=a[1])
+        elif o == "fpext":
+            e = a[0]
+        elif o == "fptrunc":
+            e = f"_f32r({a[0]})"
+        elif o in ("fptosi", "fptoui"):
+            e = f"_fptoi({a[0]}, {ty.bits}, {o == 'fptosi'})"
+        elif o in ("sitofp", "uitofp"):
+            src = s.args[0].ty
+            x = a[0]
+            if o == "sitofp":
+                sb = 1 << (src.bits - 1)
+                x = f"(({x} ^ {sb}) - {sb})"
+            e = self.fround(f"float({x})", ty)
+        elif o == "bitcast":
+            if ty.is_float:
+                e = f"_b2f({a[0]}, {self.bind(ty)})"
+            else:
+                e = f"_f2b({a[0]}, {self.bind(s.args[0].ty)})"
+        elif o == "call":
+            h = HELPERS[s.attr[0]]
+            fn = self.bind(h.fn)
+            call = f"{fn}({', '.join(a)})"
+            if d:
+                e = call
+            else:
+                self.emit(depth, call)
+                return
+        if e is None:
+            raise NotImplementedError(f"interp: no lowering for {s}")
+        self.emit(depth, f"{d} = {e}")
+
+    def fround(self, expr: str, ty: Ty) -> str:
+        return f"_f32r({expr})" if ty is F32 else expr
+
+    def intop(self, o: str, a: list[str], args: tuple[Value, ...], ty: Ty) -> str:
+        m, bits = ty.mask, ty.bits
+        sb = 1 << (bits - 1)
+        if o == "add":
+            return f"(({a[0]} + {a[1]}) & {m})"
+        if o == "sub":
+            return f"(({a[0]} - {a[1]}) & {m})"
+        if o == "mul":
+            return f"(({a[0]} * {a[1]}) & {m})"
+        if o in ("and", "or", "xor"):
+            return f"({a[0]} {dict(zip(('and', 'or', 'xor'), '&|^'))[o]} {a[1]})"
+        if o == "shl":
+            if isinstance(args[1], Const):
+                return f"(({a[0]} << {a[1]}) & {m})" if args[1].value < bits else "0"
+            return f"((({a[0]} << {a[1]}) & {m}) if {a[1]} < {bits} else 0)"
+        if o == "lshr":
+            return f"({a[0]} >> {a[1]})"
+        if o == "ashr":
+            return f"(((({a[0]} ^ {sb}) - {sb}) >> {a[1]}) & {m})"
+        if o == "rotr":
+            if isinstance(args[1], Const):
+                r = args[1].value % bits
+                return f"((({a[0]} >> {r}) | ({a[0]} << {bits - r})) & {m})"
+            return f"_rotr({a[0]}, {a[1]}, {bits})"
+        if o == "udiv":
+            return f"({a[0]} // {a[1]} if {a[1]} else 0)"
+        if o == "urem":
+            return f"({a[0]} % {a[1]} if {a[1]} else 0)"
+        if o == "sdiv":
+            return f"_sdiv({a[0]}, {a[1]}, {bits})"
+        if o == "srem":
+            return f"_srem({a[0]}, {a[1]}, {bits})"
+        if o == "not":
+            return f"({a[0]} ^ {m})"
+        if o == "neg":
+            return f"((-{a[0]}) & {m})"
+        if o == "clz":
+            return f"({bits} - {a[0]}.bit_length())"
+        if o == "bswap":
+            return f"_bswap({a[0]}, {bits})"
+        raise NotImplementedError(o)
+
+    def icmp(self, pred: str, a: list[str], ty: Ty) -> str:
+        sym = {"eq": "==", "ne": "!=", "ult": "<", "ule": "<=", "ugt": ">", "uge": ">=",
+               "slt": "<", "sle": "<=", "sgt": ">", "sge": ">="}[pred]
+        if pred[0] == "s":
+            sb = 1 << (ty.bits - 1)
+            return f"(({a[0]} ^ {sb}) {sym} ({a[1]} ^ {sb}))"
+        return f"({a[0]} {sym} {a[1]})"
+
+    def _access(self, ty: Ty, endian: str, store: bool) -> str:
+        if ty.bits == 8:
+            return ""
+        code = {16: "H", 32: "I", 64: "Q"}[ty.bits]
+        if ty is F32:
+            code = "f"
+        elif ty is F64:
+            code = "d"
+        st = struct.Struct(("<" if endian == "le" else ">") + code)
+        return self.bind(st.pack_into if store else st.unpack_from)
+
+    def load(self, s: Op, addr: str, d: str, depth: int) -> None:
+        ty = s.dst.ty
+        endian, pc = s.attr
+        self.emit(depth, f"if not PM[{addr} >> 12] & 1: _fault({addr}, 0, {pc})")
+        if ty.bits == 8:
+            self.emit(depth, f"{d} = M[{addr}]")
+        else:
+            self.emit(depth, f"{d} = {self._access(ty, endian, False)}(M, {addr})[0]")
+
+    def store(self, s: Op, addr: str, val: str, depth: int) -> None:
+        ty = s.args[1].ty
+        endian, pc = s.attr
+        self.emit(depth, f"if not PM[{addr} >> 12] & 2: _fault({addr}, 1, {pc})")
+        if ty.bits == 8:
+            self.emit(depth, f"M[{addr}] = {val}")
+        else:
+            self.emit(depth, f"{self._access(ty, endian, True)}(M, {addr}, {val})")
+
+
+def compile_block(block: Block, machine: "Machine") -> Callable[[], int]:
+    g = _Gen(block, machine)
+    g.stmts(block.body, 1)
+    views = machine.state.views
+    env = {"SI": views["I"], "SQ": views["Q"], "Sf": views["f"], "Sd": views["d"],
+           "M": machine.mem.mm, "PM": machine.mem.perm, "_fault": _fault, "_rotr": _rotr,
+           "_sdiv": _sdiv, "_srem": _srem, "_bswap": _bswap, "_f32r": _f32_round,
+           "_fdiv": _fdiv, "_fsqrt": _fsqrt, "_fabs": math.fabs, "_fma": _fma,
+           "_fptoi": _fptoi, "_b2f": _bits_to_float, "_f2b": _float_to_bits, **g.env}
+    params = ", ".join(f"{k}={k}" for k in env)
+    src = f"def _make({', '.join(env)}):\n  def blk({params}):\n" + "\n".join(
+        "  " + line for line in g.lines) + "\n  return blk\n"
+    ns: dict[str, object] = {}
+    exec(compile(src, f"<block {block.pc:#x}>", "exec"), ns)
+    fn = ns["_make"](**env)
+    fn.source = src  # for --dump-ir and debugging
+    return fn
+
+
+def _fma(a: float, b: float, c: float) -> float:
+    """Fused multiply-add with a single rounding (exact via fractions when finite)."""
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return a * b + c
+    from fractions import Fraction
+    r = Fraction(a) * Fraction(b) + Fraction(c)
+    if r == 0:
+        return a * b + c  # keeps the IEEE sign-of-zero rules
+    try:
+        return float(r)
+    except OverflowError:
+        return math.copysign(math.inf, r)
+
+
+def translate(machine: "Machine", key: int, block: Block) -> dict:
+    return {key: (block, compile_block(block, machine), None, 0)}
+
+
+register_tier(Tier("interp", translate))

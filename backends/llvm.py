@@ -1,0 +1,261 @@
+"""LLVM tier: compiles regions of IR blocks with llvmlite (MCJIT) into host code that
+chains natively, and registers the "jit" (compile everything before it runs) and
+"auto" (interpret first, compile hot blocks) tiers.
+
+Native runtime data lives in ctypes arrays whose addresses are baked into the code:
+- rt: next_key, budget, fault address, fault info (see llvm_codegen);
+- link slots: one pointer per direct exit, patched to the target's code once the target
+  is native (until then the exit stub, which returns rt->next_key to Python);
+- the hash table (key, code) that computed exits probe inline;
+- per-block execution counters."""
+
+from __future__ import annotations
+
+import ctypes
+import time
+from functools import partial
+from typing import TYPE_CHECKING, Callable
+
+from dbt.arch import Tier, register_tier
+from dbt.ir import Block, Exit, ExitKind, If, Stmt
+
+from .interp import compile_block
+from .llvm_codegen import (
+    DEFINE_SIG, EXIT_FAULT, RT_BUDGET, FunctionGen, module_text, table_hash,
+)
+
+if TYPE_CHECKING:
+    from dbt.engine import Machine
+
+TABLE_BITS = 16
+CHUNK = 4096
+BUDGET = 1 << 62
+REGION_MAX = 64
+NATIVE_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p,
+                             ctypes.c_void_p, ctypes.c_void_p)
+
+_llvm = None
+
+
+def _binding():
+    """Import and initialise llvmlite once (it costs ~0.1 s, so only when needed)."""
+    global _llvm
+    if _llvm is None:
+        import llvmlite.binding as llvm
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        _llvm = llvm
+    return _llvm
+
+
+class _Chunks:
+    """Growable storage of u64 cells with stable addresses."""
+
+    def __init__(self) -> None:
+        self.chunks: list = []
+        self.used = CHUNK
+
+    def alloc(self, init: int = 0) -> tuple[int, object, int]:
+        if self.used == CHUNK:
+            self.chunks.append((ctypes.c_uint64 * CHUNK)())
+            self.used = 0
+        arr = self.chunks[-1]
+        i = self.used
+        self.used += 1
+        arr[i] = init
+        return ctypes.addressof(arr) + 8 * i, arr, i
+
+
+def direct_targets(body: tuple[Stmt, ...]) -> list[int]:
+    out = []
+    for s in body:
+        if isinstance(s, If):
+            out += direct_targets(s.body)
+        elif isinstance(s, Exit) and s.kind is ExitKind.GOTO:
+            out.append(s.target.value)
+    return out
+
+
+class JIT:
+    """One per machine: the MCJIT engine, native runtime data and link bookkeeping."""
+
+    def __init__(self, machine: "Machine") -> None:
+        llvm = _binding()
+        self.machine = machine
+        self.llvm = llvm
+        target = llvm.Target.from_default_triple()
+        self.tm = target.create_target_machine(opt=2, codemodel="jitdefault")
+        self.triple = llvm.get_process_triple()
+        self.datalayout = str(self.tm.target_data)
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.tm)
+        self.pto = llvm.create_pipeline_tuning_options(speed_level=2)
+        self.rt = (ctypes.c_uint64 * 4)()
+        self.rt[1] = BUDGET
+        self.rt_addr = ctypes.addressof(self.rt)
+        size = 1 << TABLE_BITS
+        self.table = (ctypes.c_uint64 * (2 * size))()
+        for i in range(size):
+            self.table[2 * i] = 0xFFFFFFFFFFFFFFFF
+        self.table_addr = ctypes.addressof(self.table)
+        self.table_mask = size - 1
+        self.links = _Chunks()
+        self.counters = _Chunks()
+        self.native: dict[int, int] = {}          # key -> code address
+        self.waiting: dict[int, list] = {}        # key -> link cells to patch
+        self.linked: dict[int, list] = {}         # key -> link cells pointing at it
+        self.modules = []
+        self.compile_time = 0.0
+        self.blocks_compiled = 0
+        self.stub = self._compile_stub()
+        mem, st = machine.mem, machine.state
+        self.args = (st.address, mem.base, mem.perm_base, self.rt_addr)
+
+    def _compile_stub(self) -> int:
+        text = module_text([f"define i64 @exit_stub{DEFINE_SIG} {{\n  %v = load i64, ptr %rt\n"
+                            "  ret i64 %v\n}\n"], set(), self.triple, self.datalayout)
+        self._add(text)
+        return self.engine.get_function_address("exit_stub")
+
+    def _add(self, text: str):
+        llvm = self.llvm
+        mod = llvm.parse_assembly(text)
+        mod.verify()
+        pb = llvm.create_pass_builder(self.tm, self.pto)
+        pb.getModulePassManager().run(mod, pb)
+        self.engine.add_module(mod)
+        self.engine.finalize_object()
+        self.modules.append(mod)
+        return mod
+
+    # -- compilation ----------------------------------------------------------------
+    def compile(self, blocks: list[tuple[int, Block]]) -> dict[int, tuple[Callable, object, int]]:
+        """Compile (key, block) pairs as one module; returns key -> (callable, counter
+        array, index)."""
+        t0 = time.perf_counter()
+        layout = self.machine.arch.layout
+        pending_links: list[tuple[int, object, int, int]] = []
+        counters = {}
+
+        def alloc_link(target: int) -> int:
+            addr, arr, i = self.links.alloc(self.stub)
+            pending_links.append((addr, arr, i, target))
+            return addr
+
+        funcs, intrinsics = [], set()
+        for key, block in blocks:
+            caddr, carr, ci = self.counters.alloc()
+            counters[key] = (carr, ci)
+            g = FunctionGen(block, key, layout, self.machine.arch.big_endian, alloc_link,
+                            self.table_addr, self.table_mask, caddr, self._helper)
+            funcs.append(g.generate())
+            intrinsics |= g.intrinsics
+        self._add(module_text(funcs, intrinsics, self.triple, self.datalayout))
+        out = {}
+        for key, _ in blocks:
+            addr = self.engine.get_function_address(f"b_{key:x}")
+            self._publish(key, addr)
+            carr, ci = counters[key]
+            out[key] = (partial(NATIVE_FN(addr), *self.args), carr, ci)
+        for cell_addr, arr, i, target in pending_links:
+            if target in self.native:
+                arr[i] = self.native[target]
+                self.linked.setdefault(target, []).append((arr, i))
+            else:
+                self.waiting.setdefault(target, []).append((arr, i))
+        self.compile_time += time.perf_counter() - t0
+        self.blocks_compiled += len(blocks)
+        return out
+
+    def _publish(self, key: int, addr: int) -> None:
+        self.native[key] = addr
+        h = table_hash(key, self.table_mask)
+        self.table[2 * h] = key
+        self.table[2 * h + 1] = addr
+        for arr, i in self.waiting.pop(key, []):
+            arr[i] = addr
+            self.linked.setdefault(key, []).append((arr, i))
+
+    def unpublish(self, key: int) -> None:
+        """Forget native code for `key`: unlink every jump into it."""
+        if self.native.pop(key, None) is None:
+            return
+        h = table_hash(key, self.table_mask)
+        if self.table[2 * h] == key:
+            self.table[2 * h] = 0xFFFFFFFFFFFFFFFF
+        for arr, i in self.linked.pop(key, []):
+            arr[i] = self.stub
+            self.waiting.setdefault(key, []).append((arr, i))
+
+    def _helper(self, name: str):
+        raise NotImplementedError(f"llvm: helper calls are not supported yet ({name})")
+
+    def fault(self) -> tuple[int, bool, int]:
+        info = self.rt[3]
+        return self.rt[2], bool(info >> 32), info & 0xFFFFFFFF
+
+    def reset_budget(self) -> None:
+        self.rt[1] = BUDGET
+
+
+def jit_of(machine: "Machine") -> JIT:
+    jit = getattr(machine, "jit", None)
+    if jit is None:
+        jit = machine.jit = JIT(machine)
+    return jit
+
+
+def region(machine: "Machine", key: int, block: Block) -> list[tuple[int, Block]]:
+    """The block plus blocks reachable from it by direct exits (lifting them as needed,
+    skipping any that cannot be lifted), up to REGION_MAX."""
+    jit = jit_of(machine)
+    out = [(key, block)]
+    seen = {key}
+    queue = direct_targets(block.body)
+    while queue and len(out) < REGION_MAX:
+        k = queue.pop(0)
+        if k in seen or k in jit.native:
+            continue
+        seen.add(k)
+        tb = machine.cache.blocks.get(k)
+        if tb is not None:
+            b = tb.block
+        else:
+            try:
+                b = machine.lift(k)
+            except Exception:  # not code we can lift now: it is translated when reached
+                continue
+        out.append((k, b))
+        queue += direct_targets(b.body)
+    return out
+
+
+
+def translate_native(machine: "Machine", key: int, block: Block) -> dict:
+    items = region(machine, key, block)
+    compiled = jit_of(machine).compile(items)
+    return {k: (b, *compiled[k]) for k, b in items}
+
+
+def promote(machine: "Machine", key: int, block: Block) -> dict:
+    """Compile a hot block with the blocks it reaches directly that were already
+    interpreted (they are hot too, or soon will be)."""
+    jit = jit_of(machine)
+    items = [(key, block)]
+    seen = {key}
+    queue = direct_targets(block.body)
+    while queue and len(items) < REGION_MAX:
+        k = queue.pop(0)
+        tb = machine.cache.blocks.get(k)
+        if k in seen or k in jit.native or tb is None:
+            continue
+        seen.add(k)
+        items.append((k, tb.block))
+        queue += direct_targets(tb.block.body)
+    compiled = jit.compile(items)
+    return {k: (b, *compiled[k]) for k, b in items}
+
+
+DEFAULT_THRESHOLD = 200
+register_tier(Tier("jit", translate_native))
+register_tier(Tier("auto", lambda m, k, b: {k: (b, compile_block(b, m), None, 0)},
+                   promote, DEFAULT_THRESHOLD))

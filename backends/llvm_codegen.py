@@ -1,0 +1,390 @@
+"""IR -> LLVM IR text.  One LLVM function per guest block, all with the signature
+
+    i64 @b_<key>(ptr noalias %st, ptr noalias %mem, ptr noalias %perm, ptr noalias %rt)
+
+returning the next block key (< 2**32) or a special exit code (as the interpreter's,
+plus FAULT).  Direct exits tail-call through a link slot (patched to the target's code
+once it is native, else the exit stub that returns rt->next_key); computed exits look
+the target up in the native hash table inline.  A budget in rt bounds how long native
+code runs before Python regains control.
+
+Memory accesses check the page-permission byte and, on failure, record the fault in rt
+and return FAULT.  State, guest memory, permissions and rt are separate TBAA classes, so
+LLVM keeps guest registers in host registers within a function."""
+
+from __future__ import annotations
+
+import struct
+
+from dbt.ir import F32, I1, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty, Value
+
+EXIT_FAULT = 3 << 32
+# rt layout (i64 fields)
+RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO = 0, 8, 16, 24
+
+LTY = {"i1": "i1", "i8": "i8", "i16": "i16", "i32": "i32", "i64": "i64",
+       "f32": "float", "f64": "double"}
+SIG = "(ptr %st, ptr %mem, ptr %perm, ptr %rt)"
+DEFINE_SIG = "(ptr noalias %st, ptr noalias %mem, ptr noalias %perm, ptr noalias %rt)"
+
+PRELUDE = """
+!0 = !{!"dbt"}
+!1 = !{!"state", !0, i64 0}
+!2 = !{!1, !1, i64 0}
+!3 = !{!"guest", !0, i64 0}
+!4 = !{!3, !3, i64 0}
+!5 = !{!"perm", !0, i64 0}
+!6 = !{!5, !5, i64 0}
+!7 = !{!"rt", !0, i64 0}
+!8 = !{!7, !7, i64 0}
+!9 = !{!"link", !0, i64 0}
+!10 = !{!9, !9, i64 0}
+!11 = !{!"branch_weights", i32 1, i32 100000}
+"""
+TB_STATE, TB_GUEST, TB_PERM, TB_RT, TB_LINK = "!2", "!4", "!6", "!8", "!10"
+
+
+def lty(ty: Ty) -> str:
+    return LTY[str(ty)]
+
+
+def fconst(v: float, ty: Ty) -> str:
+    # LLVM spells float constants as the double with the same value, in hex.
+    return "0x%016X" % struct.unpack("<Q", struct.pack("<d", v))[0]
+
+
+class FunctionGen:
+    """Lowers one block; `links` receives (slot address placeholder index, target key)."""
+
+    def __init__(self, block: Block, key: int, layout, big_endian: bool,
+                 alloc_link, table_addr: int, table_mask: int, counter_addr: int,
+                 helper_addr) -> None:
+        self.block = block
+        self.key = key
+        self.layout = layout
+        self.big_endian = big_endian
+        self.alloc_link = alloc_link
+        self.table_addr = table_addr
+        self.table_mask = table_mask
+        self.counter_addr = counter_addr
+        self.helper_addr = helper_addr
+        self.lines: list[str] = []
+        self.n = 0
+        self.intrinsics: set[str] = set()
+
+    # -- helpers --------------------------------------------------------------------
+    def tmp(self) -> str:
+        self.n += 1
+        return f"%x{self.n}"
+
+    def label(self, what: str) -> str:
+        self.n += 1
+        return f"{what}{self.n}"
+
+    def e(self, text: str) -> None:
+        self.lines.append("  " + text)
+
+    def v(self, x: Value) -> str:
+        if isinstance(x, Temp):
+            return f"%t{x.id}"
+        if x.ty.is_float:
+            return fconst(float(x.value), x.ty)
+        if x.ty is I1:
+            return "true" if x.value else "false"
+        return str(x.value)
+
+    def intr(self, decl: str) -> None:
+        self.intrinsics.add(decl)
+
+    # -- generation -----------------------------------------------------------------
+    def generate(self) -> str:
+        name = f"b_{self.key:x}"
+        self.e(f"%cnt = load i64, ptr inttoptr (i64 {self.counter_addr} to ptr), !tbaa {TB_RT}")
+        self.e("%cnt1 = add i64 %cnt, 1")
+        self.e(f"store i64 %cnt1, ptr inttoptr (i64 {self.counter_addr} to ptr), !tbaa {TB_RT}")
+        self.stmts(self.block.body)
+        body = "\n".join(self.lines)
+        return f"define i64 @{name}{DEFINE_SIG} nounwind {{\nentry:\n{body}\n}}\n"
+
+    def stmts(self, body: tuple[Stmt, ...]) -> bool:
+        """Emit statements; True when control fell off the end (no exit)."""
+        for s in body:
+            if isinstance(s, If):
+                then, join = self.label("then"), self.label("join")
+                self.e(f"br i1 {self.v(s.cond)}, label %{then}, label %{join}")
+                self.lines.append(f"{then}:")
+                if self.stmts(s.body):
+                    self.e(f"br label %{join}")
+                self.lines.append(f"{join}:")
+            elif isinstance(s, Exit):
+                self.exit(s)
+                return False
+            else:
+                self.op(s)
+        return True
+
+    def state_ptr(self, slot: int) -> str:
+        p = self.tmp()
+        self.e(f"{p} = getelementptr i8, ptr %st, i64 {self.layout.offsets[slot]}")
+        return p
+
+    def op(self, s: Op) -> None:
+        o = s.opcode
+        a = [self.v(x) for x in s.args]
+        d = f"%t{s.dst.id}" if s.dst is not None else None
+        ty = s.dst.ty if s.dst is not None else None
+        t = lty(ty) if ty is not None else ""
+        if o == "get":
+            slot = s.attr[0]
+            sty = self.layout.types[slot]
+            p = self.state_ptr(slot)
+            if sty.bits < 32 and not sty.is_float:
+                w = self.tmp()
+                self.e(f"{w} = load i32, ptr {p}, !tbaa {TB_STATE}")
+                self.e(f"{d} = trunc i32 {w} to {t}")
+            else:
+                self.e(f"{d} = load {t}, ptr {p}, !tbaa {TB_STATE}")
+        elif o == "put":
+            slot = s.attr[0]
+            sty = self.layout.types[slot]
+            p = self.state_ptr(slot)
+            if sty.bits < 32 and not sty.is_float:
+                w = self.tmp()
+                self.e(f"{w} = zext {lty(sty)} {a[0]} to i32")
+                self.e(f"store i32 {w}, ptr {p}, !tbaa {TB_STATE}")
+            else:
+                self.e(f"store {lty(sty)} {a[0]}, ptr {p}, !tbaa {TB_STATE}")
+        elif o == "load":
+            hp = self.guest_ptr(a[0], s.attr[1], write=False)
+            ty = s.dst.ty
+            if ty.is_float:
+                ity = f"i{ty.bits}"
+                raw = self.tmp()
+                self.e(f"{raw} = load {ity}, ptr {hp}, align 1, !tbaa {TB_GUEST}")
+                raw = self.swap(raw, ty.bits, s.attr[0])
+                self.e(f"{d} = bitcast {ity} {raw} to {t}")
+            else:
+                raw = self.tmp()
+                self.e(f"{raw} = load {t}, ptr {hp}, align 1, !tbaa {TB_GUEST}")
+                self.e(f"{d} = {self.swap_expr(raw, ty.bits, s.attr[0])}")
+        elif o == "store":
+            hp = self.guest_ptr(a[0], s.attr[1], write=True)
+            vty = s.args[1].ty
+            val = a[1]
+            ity = f"i{vty.bits}"
+            if vty.is_float:
+                c = self.tmp()
+                self.e(f"{c} = bitcast {lty(vty)} {val} to {ity}")
+                val = c
+            val = self.swap(val, vty.bits, s.attr[0])
+            self.e(f"store {ity} {val}, ptr {hp}, align 1, !tbaa {TB_GUEST}")
+        elif o in ("add", "sub", "mul", "and", "or", "xor"):
+            self.e(f"{d} = {o} {t} {a[0]}, {a[1]}")
+        elif o in ("shl", "lshr", "ashr"):
+            self.shift(o, d, t, ty.bits, s.args, a)
+        elif o == "rotr":
+            self.intr(f"declare {t} @llvm.fshr.{t}({t}, {t}, {t})")
+            self.e(f"{d} = call {t} @llvm.fshr.{t}({t} {a[0]}, {t} {a[0]}, {t} {a[1]})")
+        elif o in ("udiv", "urem", "sdiv", "srem"):
+            self.divide(o, d, t, ty.bits, a)
+        elif o == "not":
+            self.e(f"{d} = xor {t} {a[0]}, -1")
+        elif o == "neg":
+            self.e(f"{d} = sub {t} 0, {a[0]}")
+        elif o == "clz":
+            self.intr(f"declare {t} @llvm.ctlz.{t}({t}, i1)")
+            self.e(f"{d} = call {t} @llvm.ctlz.{t}({t} {a[0]}, i1 false)")
+        elif o == "bswap":
+            self.intr(f"declare {t} @llvm.bswap.{t}({t})")
+            self.e(f"{d} = call {t} @llvm.bswap.{t}({t} {a[0]})")
+        elif o in ("zext", "sext", "trunc", "fpext", "fptrunc", "sitofp", "uitofp", "bitcast"):
+            self.e(f"{d} = {o} {lty(s.args[0].ty)} {a[0]} to {t}")
+        elif o == "copy":
+            self.e(f"{d} = {'fadd' if ty.is_float else 'add'} {t} {a[0]}, "
+                   f"{'-0.0' if ty.is_float else '0'}")
+        elif o == "icmp":
+            self.e(f"{d} = icmp {s.attr[0]} {lty(s.args[0].ty)} {a[0]}, {a[1]}")
+        elif o == "fcmp":
+            self.e(f"{d} = fcmp {s.attr[0]} {lty(s.args[0].ty)} {a[0]}, {a[1]}")
+        elif o == "select":
+            self.e(f"{d} = select i1 {a[0]}, {t} {a[1]}, {t} {a[2]}")
+        elif o in ("fadd", "fsub", "fmul", "fdiv"):
+            self.e(f"{d} = {o} {t} {a[0]}, {a[1]}")
+        elif o == "fneg":
+            self.e(f"{d} = fneg {t} {a[0]}")
+        elif o in ("fabs", "fsqrt"):
+            name = "fabs" if o == "fabs" else "sqrt"
+            suffix = "f32" if ty is F32 else "f64"
+            self.intr(f"declare {t} @llvm.{name}.{suffix}({t})")
+            self.e(f"{d} = call {t} @llvm.{name}.{suffix}({t} {a[0]})")
+        elif o == "fma":
+            suffix = "f32" if ty is F32 else "f64"
+            self.intr(f"declare {t} @llvm.fma.{suffix}({t}, {t}, {t})")
+            self.e(f"{d} = call {t} @llvm.fma.{suffix}({t} {a[0]}, {t} {a[1]}, {t} {a[2]})")
+        elif o in ("fptosi", "fptoui"):
+            src = s.args[0].ty
+            sat = "fptosi.sat" if o == "fptosi" else "fptoui.sat"
+            fs = "f32" if src is F32 else "f64"
+            self.intr(f"declare {t} @llvm.{sat}.{t}.{fs}({lty(src)})")
+            self.e(f"{d} = call {t} @llvm.{sat}.{t}.{fs}({lty(src)} {a[0]})")
+        elif o == "call":
+            addr, ret, argtys = self.helper_addr(s.attr[0])
+            args = ", ".join(f"{lty(x.ty)} {v}" for x, v in zip(s.args, a))
+            rt = lty(ret) if ret is not None else "void"
+            fp = self.tmp()
+            self.e(f"{fp} = inttoptr i64 {addr} to ptr")
+            self.e(f"{d + ' = ' if d else ''}call {rt} {fp}({args})")
+        else:
+            raise NotImplementedError(f"llvm: no lowering for {s}")
+
+    def swap_expr(self, raw: str, bits: int, endian: str) -> str:
+        t = f"i{bits}"
+        if bits > 8 and endian == "be":
+            self.intr(f"declare {t} @llvm.bswap.{t}({t})")
+            return f"call {t} @llvm.bswap.{t}({t} {raw})"
+        return f"add {t} {raw}, 0"
+
+    def swap(self, val: str, bits: int, endian: str) -> str:
+        if bits > 8 and endian == "be":
+            t = f"i{bits}"
+            self.intr(f"declare {t} @llvm.bswap.{t}({t})")
+            r = self.tmp()
+            self.e(f"{r} = call {t} @llvm.bswap.{t}({t} {val})")
+            return r
+        return val
+
+    def shift(self, o: str, d: str, t: str, bits: int, args: tuple[Value, ...],
+              a: list[str]) -> None:
+        if isinstance(args[1], Const):
+            n = args[1].value
+            if n < bits:
+                self.e(f"{d} = {o} {t} {a[0]}, {n}")
+            elif o == "ashr":
+                self.e(f"{d} = ashr {t} {a[0]}, {bits - 1}")
+            else:
+                self.e(f"{d} = add {t} 0, 0")
+            return
+        ok = self.tmp()
+        self.e(f"{ok} = icmp ult {t} {a[1]}, {bits}")
+        if o == "ashr":
+            amt = self.tmp()
+            self.e(f"{amt} = select i1 {ok}, {t} {a[1]}, {t} {bits - 1}")
+            self.e(f"{d} = ashr {t} {a[0]}, {amt}")
+            return
+        r = self.tmp()
+        self.e(f"{r} = {o} {t} {a[0]}, {a[1]}")
+        self.e(f"{d} = select i1 {ok}, {t} {r}, {t} 0")
+
+    def divide(self, o: str, d: str, t: str, bits: int, a: list[str]) -> None:
+        z = self.tmp()
+        self.e(f"{z} = icmp eq {t} {a[1]}, 0")
+        bad = z
+        if o[0] == "s":
+            m1, mn, ov = self.tmp(), self.tmp(), self.tmp()
+            bad = self.tmp()
+            self.e(f"{m1} = icmp eq {t} {a[1]}, -1")
+            self.e(f"{mn} = icmp eq {t} {a[0]}, {-(1 << (bits - 1))}")
+            self.e(f"{ov} = and i1 {m1}, {mn}")
+            self.e(f"{bad} = or i1 {z}, {ov}")
+        dv = self.tmp()
+        self.e(f"{dv} = select i1 {bad}, {t} 1, {t} {a[1]}")
+        if o in ("urem", "srem"):
+            self.e(f"{d} = {o} {t} {a[0]}, {dv}")
+            return
+        q = self.tmp()
+        self.e(f"{q} = {o} {t} {a[0]}, {dv}")
+        self.e(f"{d} = select i1 {z}, {t} 0, {t} {q}")
+
+    def guest_ptr(self, addr: str, pc: int, write: bool) -> str:
+        pi, pz, pp, pv, pm, ok = (self.tmp() for _ in range(6))
+        need = 2 if write else 1
+        self.e(f"{pi} = lshr i32 {addr}, 12")
+        self.e(f"{pz} = zext i32 {pi} to i64")
+        self.e(f"{pp} = getelementptr i8, ptr %perm, i64 {pz}")
+        self.e(f"{pv} = load i8, ptr {pp}, !tbaa {TB_PERM}")
+        self.e(f"{pm} = and i8 {pv}, {need}")
+        self.e(f"{ok} = icmp eq i8 {pm}, 0")
+        bad, good = self.label("fault"), self.label("ok")
+        self.e(f"br i1 {ok}, label %{bad}, label %{good}, !prof !11")
+        self.lines.append(f"{bad}:")
+        fa = self.tmp()
+        self.e(f"{fa} = zext i32 {addr} to i64")
+        self.rt_store(RT_FADDR, fa)
+        self.rt_store(RT_FINFO, str(pc | (int(write) << 32)))
+        self.e(f"ret i64 {EXIT_FAULT}")
+        self.lines.append(f"{good}:")
+        az, hp = self.tmp(), self.tmp()
+        self.e(f"{az} = zext i32 {addr} to i64")
+        self.e(f"{hp} = getelementptr i8, ptr %mem, i64 {az}")
+        return hp
+
+    def rt_store(self, off: int, val: str) -> None:
+        p = self.tmp()
+        self.e(f"{p} = getelementptr i8, ptr %rt, i64 {off}")
+        self.e(f"store i64 {val}, ptr {p}, !tbaa {TB_RT}")
+
+    def budget(self, key: str) -> None:
+        """Spend one unit of budget; when it runs out return `key` to Python."""
+        bp, bud, nb, ok = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        self.e(f"{bp} = getelementptr i8, ptr %rt, i64 {RT_BUDGET}")
+        self.e(f"{bud} = load i64, ptr {bp}, !tbaa {TB_RT}")
+        self.e(f"{nb} = sub i64 {bud}, 1")
+        self.e(f"store i64 {nb}, ptr {bp}, !tbaa {TB_RT}")
+        self.e(f"{ok} = icmp sgt i64 {nb}, 0")
+        go, stop = self.label("go"), self.label("stop")
+        self.e(f"br i1 {ok}, label %{go}, label %{stop}")
+        self.lines.append(f"{stop}:")
+        self.e(f"ret i64 {key}")
+        self.lines.append(f"{go}:")
+
+    def exit(self, s: Exit) -> None:
+        if s.kind is ExitKind.SYSCALL:
+            self.e(f"ret i64 {(1 << 32) | s.target.value}")
+            return
+        if s.kind is ExitKind.TRAP:
+            self.e(f"ret i64 {(s.info << 40) | (2 << 32) | s.target.value}")
+            return
+        if s.kind is ExitKind.GOTO:
+            target = s.target.value
+            self.budget(str(target))
+            self.rt_store(RT_NEXT, str(target))
+            slot = self.alloc_link(target)
+            fp, r = self.tmp(), self.tmp()
+            self.e(f"{fp} = load ptr, ptr inttoptr (i64 {slot} to ptr), !tbaa {TB_LINK}")
+            self.e(f"{r} = musttail call i64 {fp}{SIG}")
+            self.e(f"ret i64 {r}")
+            return
+        k = self.tmp()
+        self.e(f"{k} = zext i32 {self.v(s.target)} to i64")
+        self.budget(k)
+        h1, h2, h, ep, ek, hit = (self.tmp() for _ in range(6))
+        self.e(f"{h1} = lshr i64 {k}, 1")
+        self.e(f"{h2} = lshr i64 {k}, 13")
+        self.e(f"{h} = xor i64 {h1}, {h2}")
+        hm = self.tmp()
+        self.e(f"{hm} = and i64 {h}, {self.table_mask}")
+        self.e(f"{ep} = getelementptr {{i64, ptr}}, ptr inttoptr (i64 {self.table_addr} to ptr), "
+               f"i64 {hm}")
+        self.e(f"{ek} = load i64, ptr {ep}, !tbaa {TB_LINK}")
+        self.e(f"{hit} = icmp eq i64 {ek}, {k}")
+        yes, no = self.label("hit"), self.label("miss")
+        self.e(f"br i1 {hit}, label %{yes}, label %{no}")
+        self.lines.append(f"{no}:")
+        self.e(f"ret i64 {k}")
+        self.lines.append(f"{yes}:")
+        fpp, fp, r = self.tmp(), self.tmp(), self.tmp()
+        self.e(f"{fpp} = getelementptr i8, ptr {ep}, i64 8")
+        self.e(f"{fp} = load ptr, ptr {fpp}, !tbaa {TB_LINK}")
+        self.e(f"{r} = musttail call i64 {fp}{SIG}")
+        self.e(f"ret i64 {r}")
+
+
+def table_hash(key: int, mask: int) -> int:
+    return ((key >> 1) ^ (key >> 13)) & mask
+
+
+def module_text(functions: list[str], intrinsics: set[str], triple: str, datalayout: str,
+                extra: str = "") -> str:
+    return (f'target triple = "{triple}"\ntarget datalayout = "{datalayout}"\n'
+            + "\n".join(sorted(intrinsics)) + "\n" + extra + "\n".join(functions) + PRELUDE)
+

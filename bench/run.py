@@ -1,0 +1,159 @@
+"""Benchmark runner: each compute-bound guest program under dbt (per tier), qemu-user
+(when installed) and as a native x86-64 build; checks that the outputs agree and prints
+wall time, peak memory and ratios as a Markdown table.
+
+    python bench/run.py [--arch armel] [--tiers auto,jit] [--runs 3] [--programs a,b]
+
+Times are medians over --runs runs.  The interpreter tier is too slow for these
+programs; its speed is reported as guest instructions per second on a tight integer
+loop (bench-interp-loop, via --stats), unless --tiers names it explicitly."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "testbins" / "bin"
+QEMU = {"armel": "qemu-arm", "armhf": "qemu-arm", "ppc": "qemu-ppc"}
+
+
+def run_once(cmd: list[str], timeout: float) -> tuple[float, bytes, int, str]:
+    """(wall seconds, stdout, status, stderr) of one run."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
+    wall = time.perf_counter() - t0
+    return wall, out, p.returncode, err.decode(errors="replace")
+
+
+def measure(cmd: list[str], runs: int, timeout: float) -> dict:
+    walls, rss, out, status = [], 0, b"", 0
+    for _ in range(runs):
+        # Run in a fresh helper process so ru_maxrss is this command's alone.
+        helper = [sys.executable, __file__, "--measure-one", str(timeout), "--", *cmd]
+        r = subprocess.run(helper, capture_output=True, timeout=timeout + 30)
+        head, _, rest = r.stdout.partition(b"\n")
+        if not head.startswith(b"OK "):
+            return {"error": (r.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]}
+        _, wall, peak, st = head.split()
+        walls.append(float(wall))
+        rss = max(rss, int(peak))
+        out, status = rest, int(st)
+    return {"wall": statistics.median(walls), "rss": rss, "out": out, "status": status}
+
+
+def _measure_one(timeout: float, cmd: list[str]) -> None:
+    import resource
+    try:
+        wall, out, status, err = run_once(cmd, timeout)
+    except subprocess.TimeoutExpired:
+        print(f"timeout after {timeout:.0f} s", file=sys.stderr)
+        sys.exit(1)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stdout.buffer.write(f"OK {wall:.6f} {peak} {status}\n".encode() + out)
+    if status != 0:
+        sys.stderr.write(err)
+
+
+def interp_speed(arch: str, runs: int) -> tuple[float, int] | None:
+    prog = BIN / arch / "bench-interp-loop"
+    if not prog.exists():
+        return None
+    rates = []
+    insns = 0
+    for _ in range(runs):
+        r = subprocess.run([sys.executable, "-m", "dbt", "run", "--tier", "interp", "--stats",
+                            str(prog)], capture_output=True, text=True, timeout=600)
+        m = re.search(r"guest instructions\s+(\d+)", r.stderr)
+        w = re.search(r"wall time\s+([\d.]+)", r.stderr)
+        if not (m and w):
+            return None
+        insns = int(m.group(1))
+        rates.append(insns / float(w.group(1)))
+    return statistics.median(rates), insns
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--measure-one":
+        _measure_one(float(sys.argv[2]), sys.argv[4:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", default="armel")
+    ap.add_argument("--tiers", default="auto,jit")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--programs", default="")
+    ap.add_argument("--timeout", type=float, default=600)
+    args = ap.parse_args()
+    tiers = [t for t in args.tiers.split(",") if t]
+    progs = sorted(p.name for p in (BIN / args.arch).glob("bench-*")
+                   if p.name != "bench-interp-loop")
+    if args.programs:
+        wanted = {f"bench-{p}" if not p.startswith("bench-") else p
+                  for p in args.programs.split(",")}
+        progs = [p for p in progs if p in wanted]
+    qemu = shutil.which(QEMU[args.arch])
+    cols = [f"dbt {t}" for t in tiers] + (["qemu"] if qemu else []) + ["native"]
+    print(f"arch {args.arch}, median of {args.runs} runs; wall seconds (peak RSS MiB)\n")
+    head = "| program | " + " | ".join(cols) + " | " + " | ".join(
+        f"{t}/qemu" for t in tiers if qemu) + " |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    ratios: dict[str, list[float]] = {t: [] for t in tiers}
+    for prog in progs:
+        guest = str(BIN / args.arch / prog)
+        results = {}
+        for t in tiers:
+            results[f"dbt {t}"] = measure([sys.executable, "-m", "dbt", "run", "--tier", t,
+                                           guest], args.runs, args.timeout)
+        if qemu:
+            results["qemu"] = measure([qemu, guest], args.runs, args.timeout)
+        native = BIN / "native" / prog
+        results["native"] = (measure([str(native)], args.runs, args.timeout)
+                             if native.exists() else {"error": "no native build"})
+        ref = results.get("qemu") or results["native"]
+        cells = []
+        for c in cols:
+            r = results[c]
+            if "error" in r:
+                cells.append(f"error: {r['error'][:40]}")
+                continue
+            mark = "" if "out" not in ref or r["out"] == ref["out"] else " MISMATCH"
+            cells.append(f"{r['wall']:.2f} ({r['rss'] / 1024:.0f}){mark}")
+        rcells = []
+        if qemu:
+            for t in tiers:
+                a, q = results[f"dbt {t}"], results["qemu"]
+                if "wall" in a and "wall" in q:
+                    ratios[t].append(a["wall"] / q["wall"])
+                    rcells.append(f"{a['wall'] / q['wall']:.2f}")
+                else:
+                    rcells.append("-")
+        print(f"| {prog} | " + " | ".join(cells) + (" | " + " | ".join(rcells) if rcells else "")
+              + " |")
+    if qemu:
+        for t in tiers:
+            if ratios[t]:
+                g = math.exp(sum(map(math.log, ratios[t])) / len(ratios[t]))
+                print(f"\ngeometric mean dbt {t}/qemu: {g:.2f}")
+    speed = interp_speed(args.arch, args.runs)
+    if speed:
+        print(f"\ninterpreter: {speed[0] / 1e6:.2f} M guest instructions/s "
+              f"(bench-interp-loop, {speed[1]} instructions, median of {args.runs})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""What a frontend provides, and the registries the core finds frontends and backends in.
+
+The core never imports a frontend or backend by name: `load_plugins()` imports every
+module of the `dbt.frontends` and `dbt.backends` packages, and they register here."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from dbt.ir import Block
+    from dbt.memory import GuestMemory
+    from dbt.state import CPUState, StateLayout
+
+
+class UnsupportedInstruction(Exception):
+    """The frontend met an instruction it cannot lift (reported, then SIGILL)."""
+
+    def __init__(self, pc: int, raw: bytes, text: str) -> None:
+        super().__init__(f"unsupported instruction at {pc:#010x}: {raw.hex()}  {text}")
+        self.pc, self.raw, self.text = pc, raw, text
+
+
+class Arch(Protocol):
+    """A guest architecture: decode/lift plus its Linux ABI.
+
+    Block keys: a guest pc with the ISA mode folded in the low bits (ARM: bit 0 = Thumb,
+    as BX uses it), so exits return a single i32 key."""
+
+    name: str                 # "armel", "armhf", "ppc"
+    big_endian: bool
+    layout: "StateLayout"
+    pc_slot: int
+    sp_slot: int
+    uname_machine: str
+    platform: str
+    hwcap: int
+    hwcap2: int
+    syscall_names: dict[int, str]
+
+    def lift(self, mem: "GuestMemory", key: int) -> "Block": ...
+    def disasm(self, mem: "GuestMemory", key: int, count: int) -> list[tuple[int, bytes, str]]: ...
+    def key_pc(self, key: int) -> int: ...
+    def syscall_args(self, state: "CPUState") -> tuple[int, tuple[int, ...]]: ...
+    def set_syscall_result(self, state: "CPUState", result: int) -> None: ...
+    def set_tls(self, state: "CPUState", value: int) -> None: ...
+    def init_thread(self, state: "CPUState", mem: "GuestMemory", entry: int, sp: int) -> int: ...
+    def extra_auxv(self) -> list[tuple[int, int]]: ...
+    def arch_syscall(self, nr: int, args: tuple[int, ...], machine: object) -> int | None: ...
+    def invalidate_hook(self, start: int, end: int) -> None: ...
+
+
+@dataclass
+class ArchInfo:
+    """How the loader recognises an ELF file for an architecture."""
+
+    name: str
+    elf_machine: str
+    big_endian: bool
+    matches: Callable[[int], bool]   # e_flags -> is this the arch
+    factory: Callable[[], Arch] = field(repr=False)
+    # False while the frontend cannot yet run this arch's programs (the loader still
+    # recognises them, and the tests skip them).
+    ready: bool = True
+
+
+# A compiler turns a lifted block into callables: (machine, key, block) ->
+# {key: Compiled} -- it may compile a whole region around the block.
+Compiled = tuple["Block", Callable[[], int], object, int]  # block, fn, counters, index
+
+
+@dataclass
+class Tier:
+    """An execution strategy: how a block is first translated, and (optionally) how a
+    block that ran `threshold` times is recompiled."""
+
+    name: str
+    first: Callable
+    hot: Callable | None = None
+    threshold: int = 0
+
+
+ARCHES: dict[str, ArchInfo] = {}
+TIERS: dict[str, Tier] = {}
+
+
+def register_arch(info: ArchInfo) -> None:
+    ARCHES[info.name] = info
+
+
+def register_tier(tier: Tier) -> None:
+    TIERS[tier.name] = tier
+
+
+_loaded = False
+
+
+def load_plugins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for pkgname in ("dbt.frontends", "dbt.backends"):
+        pkg = importlib.import_module(pkgname)
+        for mod in pkgutil.iter_modules(pkg.__path__, pkgname + "."):
+            importlib.import_module(mod.name)

@@ -1,0 +1,189 @@
+"""The engine: owns one guest process (memory, CPU state, syscalls, translation cache)
+and runs it: look the next block up, translate on a miss, execute, handle the exit."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+from dbt.arch import ARCHES, TIERS, Arch, UnsupportedInstruction, load_plugins
+from dbt.cache import TB, TranslationCache
+from dbt.ir import verify
+from dbt.linux import GuestExit, GuestSignal
+from dbt.loader import Image, build_stack, load
+from dbt.memory import GuestFault, GuestMemory
+from dbt.state import CPUState
+
+SIGILL, SIGTRAP, SIGSEGV = 4, 5, 11
+EXIT_SYSCALL, EXIT_TRAP, EXIT_FAULT = 1, 2, 3
+
+
+@dataclass
+class Options:
+    tier: str = "interp"
+    strace: bool = False
+    stats: bool = False
+    dump_ir: bool = False
+    verify: bool = False
+    max_insns: int = 0
+
+
+@dataclass
+class RunStats:
+    start: float = field(default_factory=time.perf_counter)
+    translate_time: float = 0.0
+    compile_time: float = 0.0
+    syscalls: int = 0
+
+
+def available_tiers() -> list[str]:
+    load_plugins()
+    return sorted(TIERS)
+
+
+def supported_arches() -> set[str]:
+    load_plugins()
+    return {name for name, info in ARCHES.items() if info.ready}
+
+
+class Machine:
+    def __init__(self, path: str, argv: list[bytes], envp: list[bytes],
+                 options: Options | None = None, out=None) -> None:
+        from dbt.loader import identify
+        load_plugins()
+        _, info, f = identify(path)
+        f.close()
+        self._setup(info.name, options, out)
+        self.image: Image = load(path, self.mem)
+        sp = build_stack(self.mem, self.image, argv, envp, self.arch.platform,
+                         self.arch.hwcap, self.arch.hwcap2, self.arch.extra_auxv(),
+                         info.big_endian)
+        self.key = self.arch.init_thread(self.state, self.mem, self.image.entry, sp)
+        from dbt.linux.syscalls import Linux
+        self.linux = Linux(self)
+
+    @classmethod
+    def bare(cls, arch: str, options: Options | None = None, out=None) -> "Machine":
+        """A machine with empty memory and no program: for running code snippets
+        (tests map memory, poke code, set `key` and registers, then call `run`)."""
+        load_plugins()
+        m = cls.__new__(cls)
+        m._setup(arch, options, out)
+        m.image = None
+        m.key = 0
+        from dbt.linux.syscalls import Linux
+        m.linux = Linux(m)
+        return m
+
+    def _setup(self, arch: str, options: Options | None, out) -> None:
+        self.options = options or Options()
+        if self.options.tier not in TIERS:
+            raise ValueError(f"unknown tier {self.options.tier!r} "
+                             f"(available: {', '.join(sorted(TIERS))})")
+        self.tier = TIERS[self.options.tier]
+        self.err = out or sys.stderr
+        info = ARCHES[arch]
+        self.mem = GuestMemory(big_endian=info.big_endian)
+        self.arch: Arch = info.factory()
+        self.state = CPUState(self.arch.layout)
+        self.cache = TranslationCache()
+        self.mem.code_listeners.append(self.invalidate)
+        self.stats = RunStats()
+
+    # -- translation --------------------------------------------------------------
+    def lift(self, key: int):
+        block = self.arch.lift(self.mem, key)
+        if self.options.verify:
+            verify(block, list(self.arch.layout.types))
+        if self.options.dump_ir:
+            print(block.dump(list(self.arch.layout.names)), file=self.err)
+        return block
+
+    def _install(self, compiled: dict, tier: str) -> None:
+        for k, (block, fn, counters, index) in compiled.items():
+            tb = self.cache.blocks.get(k)
+            if tb is None:
+                pc = self.arch.key_pc(k)
+                self.cache.insert(TB(k, block, fn, tier, start=pc, end=max(block.end, pc + 1),
+                                     counters=counters, index=index))
+            elif tb.counters is None:
+                tb.fn, tb.tier, tb.counters, tb.index = fn, tier, counters, index
+
+    def translate(self, key: int) -> TB:
+        t0 = time.perf_counter()
+        self._install(self.tier.first(self, key, self.lift(key)), self.tier.name
+                      if self.tier.hot is None else "interp")
+        self.stats.translate_time += time.perf_counter() - t0
+        return self.cache.blocks[key]
+
+    def promote(self, tb: TB) -> None:
+        t0 = time.perf_counter()
+        self._install(self.tier.hot(self, tb.key, tb.block), "jit")
+        self.stats.compile_time += time.perf_counter() - t0
+
+    def invalidate(self, start: int, end: int) -> None:
+        for key in self.cache.invalidate(start, end):
+            jit = getattr(self, "jit", None)
+            if jit is not None:
+                jit.unpublish(key)
+
+    # -- execution ----------------------------------------------------------------
+    def run(self) -> int:
+        """Run the guest to its end; returns the exit status as a shell reports it."""
+        try:
+            while True:
+                try:
+                    self._loop()
+                except GuestFault as e:
+                    self._deliver(SIGSEGV, e.pc if e.pc is not None else self.arch.key_pc(self.key))
+        except GuestExit as e:
+            return e.status & 0xFF
+        except GuestSignal as e:
+            # Like the real machine, nothing is printed: the shell reports the signal.
+            return 128 + e.signo
+
+    def _loop(self) -> None:
+        blocks = self.cache.blocks
+        key = self.key
+        hot = self.tier.threshold if self.tier.hot is not None else -1
+        try:
+            while True:
+                tb = blocks.get(key)
+                if tb is None:
+                    try:
+                        tb = self.translate(key)
+                    except UnsupportedInstruction as e:
+                        print(f"dbt: {e}", file=self.err)
+                        self._deliver(SIGILL, e.pc)
+                tb.count += 1
+                if tb.count == hot and tb.counters is None:
+                    self.promote(tb)
+                key = tb.fn()
+                if key > 0xFFFFFFFF:
+                    key = self._special(key)
+        finally:
+            self.key = key & 0xFFFFFFFF
+
+    def _special(self, r: int) -> int:
+        kind = (r >> 32) & 0xFF
+        target = r & 0xFFFFFFFF
+        if kind == EXIT_FAULT:
+            addr, write, pc = self.jit.fault()
+            self.key = pc
+            raise GuestFault(addr, write, pc)
+        if kind == EXIT_SYSCALL:
+            self.stats.syscalls += 1
+            self.key = target
+            nr, args = self.arch.syscall_args(self.state)
+            result = self.linux.syscall(nr, args)
+            self.arch.set_syscall_result(self.state, result)
+            return target
+        if kind == EXIT_TRAP:
+            self._deliver(r >> 40, target)
+        raise AssertionError(f"bad block exit {r:#x}")
+
+    def _deliver(self, signo: int, pc: int) -> None:
+        """Deliver a synchronous signal raised by the guest at `pc`."""
+        self.state[self.arch.layout.names[self.arch.pc_slot]] = pc
+        raise GuestSignal(signo, core=True)

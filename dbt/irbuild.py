@@ -1,0 +1,287 @@
+"""IRBuilder: the convenience API frontends use to emit IR.
+
+It folds operations on constants, remembers the last value got from or put to each
+state slot (so a block reads each guest register once), and keeps `If` nesting
+structured.  The result is an immutable `ir.Block`."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from dbt.ir import (
+    I1, I32, I64, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty, Value, const,
+)
+
+
+def _signed(v: int, bits: int) -> int:
+    return v - (1 << bits) if v >> (bits - 1) & 1 else v
+
+
+def fold(opcode: str, a: int, b: int, ty: Ty) -> int | None:
+    """Constant-fold an integer binary op (None when not foldable here)."""
+    bits, m = ty.bits, ty.mask
+    if opcode == "add":
+        return (a + b) & m
+    if opcode == "sub":
+        return (a - b) & m
+    if opcode == "mul":
+        return (a * b) & m
+    if opcode == "and":
+        return a & b
+    if opcode == "or":
+        return a | b
+    if opcode == "xor":
+        return a ^ b
+    if opcode == "shl":
+        return (a << b) & m if b < bits else 0
+    if opcode == "lshr":
+        return a >> b if b < bits else 0
+    if opcode == "ashr":
+        return (_signed(a, bits) >> min(b, bits - 1)) & m
+    if opcode == "rotr":
+        b %= bits
+        return ((a >> b) | (a << (bits - b))) & m
+    return None
+
+
+_ICMP = {
+    "eq": lambda a, b, n: a == b, "ne": lambda a, b, n: a != b,
+    "ult": lambda a, b, n: a < b, "ule": lambda a, b, n: a <= b,
+    "ugt": lambda a, b, n: a > b, "uge": lambda a, b, n: a >= b,
+    "slt": lambda a, b, n: _signed(a, n) < _signed(b, n),
+    "sle": lambda a, b, n: _signed(a, n) <= _signed(b, n),
+    "sgt": lambda a, b, n: _signed(a, n) > _signed(b, n),
+    "sge": lambda a, b, n: _signed(a, n) >= _signed(b, n),
+}
+
+
+class IRBuilder:
+    def __init__(self, pc: int, mode: int = 0) -> None:
+        self.pc = pc
+        self.mode = mode
+        self.insns: list[tuple[int, int]] = []
+        self._stack: list[list[Stmt]] = [[]]
+        self._ntemps = 0
+        # slot -> value currently known to be in it; one dict per If depth.
+        self._known: list[dict[int, Value]] = [{}]
+        self._put_in_if: list[set[int]] = []
+        self.cur_pc = pc  # guest pc of the instruction being lifted (for fault reports)
+
+    # -- plumbing -----------------------------------------------------------------
+    def _emit(self, s: Stmt) -> None:
+        self._stack[-1].append(s)
+
+    def temp(self, ty: Ty) -> Temp:
+        self._ntemps += 1
+        return Temp(self._ntemps, ty)
+
+    def op(self, opcode: str, ty: Ty, *args: Value, attr: tuple = ()) -> Temp:
+        d = self.temp(ty)
+        self._emit(Op(opcode, d, tuple(args), attr))
+        return d
+
+    @property
+    def closed(self) -> bool:
+        """True once the current (top-level) statement list ends in an exit."""
+        top = self._stack[-1]
+        return bool(top) and isinstance(top[-1], Exit)
+
+    # -- integer ops --------------------------------------------------------------
+    def binop(self, opcode: str, a: Value, b: Value) -> Value:
+        ty = a.ty
+        if isinstance(a, Const) and isinstance(b, Const):
+            r = fold(opcode, a.value, b.value, ty)
+            if r is not None:
+                return Const(r, ty)
+        if isinstance(b, Const):
+            if b.value == 0 and opcode in ("add", "sub", "or", "xor", "shl", "lshr",
+                                           "ashr", "rotr"):
+                return a
+            if opcode == "and" and b.value == ty.mask:
+                return a
+        return self.op(opcode, ty, a, b)
+
+    def add(self, a: Value, b: Value) -> Value:
+        return self.binop("add", a, b)
+
+    def sub(self, a: Value, b: Value) -> Value:
+        return self.binop("sub", a, b)
+
+    def mul(self, a: Value, b: Value) -> Value:
+        return self.binop("mul", a, b)
+
+    def and_(self, a: Value, b: Value) -> Value:
+        return self.binop("and", a, b)
+
+    def or_(self, a: Value, b: Value) -> Value:
+        return self.binop("or", a, b)
+
+    def xor(self, a: Value, b: Value) -> Value:
+        return self.binop("xor", a, b)
+
+    def shl(self, a: Value, b: Value) -> Value:
+        return self.binop("shl", a, b)
+
+    def lshr(self, a: Value, b: Value) -> Value:
+        return self.binop("lshr", a, b)
+
+    def ashr(self, a: Value, b: Value) -> Value:
+        return self.binop("ashr", a, b)
+
+    def rotr(self, a: Value, b: Value) -> Value:
+        return self.binop("rotr", a, b)
+
+    def not_(self, a: Value) -> Value:
+        if isinstance(a, Const):
+            return Const(~a.value & a.ty.mask, a.ty)
+        return self.op("not", a.ty, a)
+
+    def unop(self, opcode: str, a: Value) -> Value:
+        return self.op(opcode, a.ty, a)
+
+    def zext(self, a: Value, ty: Ty) -> Value:
+        if a.ty == ty:
+            return a
+        if isinstance(a, Const):
+            return Const(a.value, ty)
+        return self.op("zext", ty, a)
+
+    def sext(self, a: Value, ty: Ty) -> Value:
+        if a.ty == ty:
+            return a
+        if isinstance(a, Const):
+            return Const(_signed(a.value, a.ty.bits) & ty.mask, ty)
+        return self.op("sext", ty, a)
+
+    def trunc(self, a: Value, ty: Ty) -> Value:
+        if a.ty == ty:
+            return a
+        if isinstance(a, Const):
+            return Const(a.value & ty.mask, ty)
+        return self.op("trunc", ty, a)
+
+    def icmp(self, pred: str, a: Value, b: Value) -> Value:
+        if isinstance(a, Const) and isinstance(b, Const):
+            return Const(int(_ICMP[pred](a.value, b.value, a.ty.bits)), I1)
+        return self.op("icmp", I1, a, b, attr=(pred,))
+
+    def select(self, c: Value, a: Value, b: Value) -> Value:
+        if isinstance(c, Const):
+            return a if c.value else b
+        if a == b:
+            return a
+        return self.op("select", a.ty, c, a, b)
+
+    def bool_and(self, a: Value, b: Value) -> Value:
+        if isinstance(a, Const):
+            return b if a.value else a
+        if isinstance(b, Const):
+            return a if b.value else b
+        return self.op("and", I1, a, b)
+
+    def bool_or(self, a: Value, b: Value) -> Value:
+        if isinstance(a, Const):
+            return a if a.value else b
+        if isinstance(b, Const):
+            return b if b.value else a
+        return self.op("or", I1, a, b)
+
+    def bool_not(self, a: Value) -> Value:
+        return self.xor(a, Const(1, I1))
+
+    def mul64(self, a: Value, b: Value, signed: bool) -> Value:
+        ext = self.sext if signed else self.zext
+        return self.mul(ext(a, I64), ext(b, I64))
+
+    def hi32(self, v: Value) -> Value:
+        return self.trunc(self.lshr(v, const(32, I64)), I32)
+
+    def lo32(self, v: Value) -> Value:
+        return self.trunc(v, I32)
+
+    def pair64(self, hi: Value, lo: Value) -> Value:
+        return self.or_(self.shl(self.zext(hi, I64), const(32, I64)), self.zext(lo, I64))
+
+    # -- state and memory ---------------------------------------------------------
+    def get(self, slot: int, ty: Ty) -> Value:
+        for known in reversed(self._known):
+            if slot in known:
+                return known[slot]
+        v = self.op("get", ty, attr=(slot,))
+        self._known[-1][slot] = v
+        return v
+
+    def put(self, slot: int, v: Value) -> None:
+        self._emit(Op("put", None, (v,), (slot,)))
+        self._known[-1][slot] = v
+        if self._put_in_if:
+            self._put_in_if[-1].add(slot)
+
+    def forget(self) -> None:
+        """Drop every remembered slot value (after a helper that may touch state)."""
+        for k in self._known:
+            k.clear()
+
+    def load(self, addr: Value, ty: Ty, endian: str) -> Temp:
+        return self.op("load", ty, addr, attr=(endian, self.cur_pc))
+
+    def store(self, addr: Value, v: Value, endian: str) -> None:
+        self._emit(Op("store", None, (addr, v), (endian, self.cur_pc)))
+
+    def call(self, name: str, ret: Ty | None, *args: Value) -> Temp | None:
+        d = self.temp(ret) if ret is not None else None
+        self._emit(Op("call", d, tuple(args), (name,)))
+        return d
+
+    # -- control ------------------------------------------------------------------
+    @contextmanager
+    def if_(self, cond: Value) -> Iterator[None]:
+        """Statements emitted inside run only when `cond` (i1) is true."""
+        if isinstance(cond, Const):
+            if cond.value:
+                yield
+                return
+            # Never taken: lift into a throwaway list so the lifter code stays simple.
+            self._stack.append([])
+            self._known.append({})
+            self._put_in_if.append(set())
+            try:
+                yield
+            finally:
+                self._stack.pop()
+                self._known.pop()
+                self._put_in_if.pop()
+            return
+        self._stack.append([])
+        self._known.append({})
+        self._put_in_if.append(set())
+        try:
+            yield
+        finally:
+            body = self._stack.pop()
+            self._known.pop()
+            dirty = self._put_in_if.pop()
+            for k in self._known:
+                for slot in dirty:
+                    k.pop(slot, None)
+            if self._put_in_if:
+                self._put_in_if[-1] |= dirty
+            if body:
+                self._emit(If(cond, tuple(body)))
+
+    def exit(self, kind: ExitKind, target: Value | int, info: int = 0) -> None:
+        if isinstance(target, int):
+            target = const(target)
+        self._emit(Exit(kind, target, info))
+
+    def goto(self, target: Value | int) -> None:
+        if isinstance(target, int) or isinstance(target, Const):
+            self.exit(ExitKind.GOTO, target)
+        else:
+            self.exit(ExitKind.JUMP, target)
+
+    def finish(self) -> Block:
+        assert len(self._stack) == 1
+        return Block(self.pc, self.mode, tuple(self.insns), tuple(self._stack[0]),
+                     self._ntemps)

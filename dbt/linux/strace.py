@@ -1,0 +1,154 @@
+"""The --strace syscall log, in the style of qemu-user's -strace:
+`<pid> name(arg,arg,...) = result`, errors as `= -1 errno=N (message)`.
+
+The call half is written before the syscall runs (so a call that never returns, like
+exit_group, still shows) and the result half after."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from dbt.memory import GuestFault
+
+if TYPE_CHECKING:
+    from dbt.linux.structs import Layout
+    from dbt.memory import GuestMemory
+
+# How to show each argument: d signed, u unsigned, x hex, p pointer, s C string,
+# f dirfd, o octal mode, O open flags, P mmap prot, S signal, c clock id, W lseek whence,
+# H sigprocmask how, A *at() flags.  Syscalls not listed show six signed numbers.
+ARG_FORMATS: dict[str, str] = {
+    "read": "dpu", "write": "dpu", "readv": "dpd", "writev": "dpd", "pread64": "dpuxxx",
+    "pwrite64": "dpuxxx", "open": "sOo", "openat": "fsOo", "creat": "so", "close": "d",
+    "lseek": "ddW", "_llseek": "dxxpW", "stat64": "sp", "lstat64": "sp", "fstat64": "dp",
+    "fstatat64": "fspA", "statx": "fsAxp", "access": "so", "faccessat": "fso",
+    "faccessat2": "fsoA", "unlink": "s", "unlinkat": "fsA", "mkdir": "so", "mkdirat": "fso",
+    "rmdir": "s", "rename": "ss", "renameat": "fsfs", "renameat2": "fsfsx", "getcwd": "pu",
+    "chdir": "s", "fchdir": "d", "dup": "d", "dup2": "dd", "dup3": "ddO", "pipe": "p",
+    "pipe2": "pO", "fcntl64": "ddx", "fcntl": "ddx", "ioctl": "dxp", "readlink": "spu",
+    "readlinkat": "fspu", "getdents64": "dpu", "brk": "p", "mmap2": "puPxdu",
+    "mmap": "puPxdu", "munmap": "pu", "mprotect": "puP", "mremap": "puuxp", "madvise": "pud",
+    "uname": "p", "exit": "d", "exit_group": "d", "getpid": "", "getppid": "", "gettid": "",
+    "set_tid_address": "p", "set_robust_list": "pu", "rt_sigaction": "Sppu",
+    "rt_sigprocmask": "Hppu", "sigaltstack": "pp", "kill": "dS", "tkill": "dS",
+    "tgkill": "ddS", "clock_gettime": "cp", "clock_gettime64": "cp", "clock_getres": "cp",
+    "clock_getres_time64": "cp", "gettimeofday": "pp", "time": "p", "nanosleep": "pp",
+    "clock_nanosleep": "cdpp", "clock_nanosleep_time64": "cdpp", "getrandom": "pux",
+    "ugetrlimit": "dp", "getrlimit": "dp", "setrlimit": "dp", "prlimit64": "ddpp",
+    "sched_getaffinity": "dup", "sched_yield": "", "futex": "pdupxp", "futex_time64": "pdupxp",
+    "umask": "o", "sysinfo": "p", "statfs64": "sup", "fstatfs64": "dup", "poll": "pud",
+    "ppoll": "pupp", "ppoll_time64": "pupp", "times": "p", "getrusage": "dp",
+    "ftruncate64": "dxxx", "truncate64": "sxxx", "ftruncate": "du", "truncate": "su",
+    "fsync": "d", "fdatasync": "d", "fchmod": "do", "chmod": "so", "fchmodat": "fso",
+    "utimensat": "fspA", "utimensat_time64": "fspA", "getuid32": "", "geteuid32": "",
+    "getgid32": "", "getegid32": "", "getuid": "", "geteuid": "", "getgid": "",
+    "getegid": "", "rseq": "pudx", "prctl": "dxxxx", "link": "ss", "symlink": "ss",
+    "linkat": "fsfsA", "symlinkat": "sfs", "wait4": "dpdp", "fork": "", "vfork": "",
+    "clone": "xpppp", "execve": "spp", "getpgrp": "", "getpgid": "d", "getsid": "d",
+    "setsid": "", "setpgid": "dd", "chown32": "sdd", "lchown32": "sdd", "fchown32": "ddd",
+    "fchownat": "fsddA", "ARM_set_tls": "p", "ARM_cacheflush": "ppd",
+}
+POINTER_RESULTS = frozenset({"brk", "mmap", "mmap2", "mremap", "shmat"})
+
+_AT_FLAGS = (("AT_SYMLINK_NOFOLLOW", 0x100), ("AT_REMOVEDIR", 0x200),
+             ("AT_SYMLINK_FOLLOW", 0x400), ("AT_NO_AUTOMOUNT", 0x800),
+             ("AT_EMPTY_PATH", 0x1000))
+_PROT = (("PROT_READ", 1), ("PROT_WRITE", 2), ("PROT_EXEC", 4))
+_CLOCKS = ("CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_PROCESS_CPUTIME_ID",
+           "CLOCK_THREAD_CPUTIME_ID", "CLOCK_MONOTONIC_RAW", "CLOCK_REALTIME_COARSE",
+           "CLOCK_MONOTONIC_COARSE", "CLOCK_BOOTTIME")
+_SIGNALS = ("", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS",
+            "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",
+            "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN",
+            "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
+            "SIGIO", "SIGPWR", "SIGSYS")
+
+
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def _flags(v: int, names: tuple[tuple[str, int], ...]) -> str:
+    parts = []
+    for name, bit in names:
+        if v & bit == bit and bit:
+            parts.append(name)
+            v &= ~bit
+    if v or not parts:
+        parts.append(f"{v:#x}")
+    return "|".join(parts)
+
+
+def _quote(data: bytes, limit: int = 256) -> str:
+    text = data[:limit].decode("latin-1")
+    out = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+    return f'"{out}"' + ("..." if len(data) > limit else "")
+
+
+class Strace:
+    def __init__(self, out, mem: GuestMemory, layout: Layout) -> None:
+        self.out = out
+        self.mem = mem
+        self.layout = layout
+        self.pid = os.getpid()
+
+    def call(self, nr: int, name: str | None, args: tuple[int, ...], ends: bool) -> None:
+        """Log the call; `ends` when no result will follow (exit, exit_group)."""
+        if name is None:
+            text = f"{self.pid} Unknown syscall {nr}"
+        else:
+            fmt = ARG_FORMATS.get(name, "dddddd")
+            shown = ",".join(self._arg(k, a) for k, a in zip(fmt, args))
+            text = f"{self.pid} {name}({shown})"
+        self.out.write(text + ("\n" if ends else ""))
+        self.out.flush()
+
+    def result(self, name: str | None, res: int) -> None:
+        if -4096 < res < 0:
+            text = f" = -1 errno={-res} ({os.strerror(-res)})"
+        elif name in POINTER_RESULTS:
+            text = f" = 0x{res & 0xFFFFFFFF:08x}"
+        else:
+            text = f" = {res}"
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _arg(self, kind: str, a: int) -> str:
+        if kind == "d":
+            return str(_s32(a))
+        if kind == "u":
+            return str(a)
+        if kind == "x":
+            return f"{a:#x}"
+        if kind == "p":
+            return "NULL" if a == 0 else f"{a:#x}"
+        if kind == "s":
+            if a == 0:
+                return "NULL"
+            try:
+                return _quote(self.mem.read_cstr(a, 4096))
+            except GuestFault:
+                return f"{a:#x}"
+        if kind == "f":
+            return "AT_FDCWD" if _s32(a) == -100 else str(_s32(a))
+        if kind == "o":
+            return f"0{a:o}"
+        if kind == "O":
+            acc = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")[a & 3]
+            rest = a & ~3
+            return acc + ("|" + _flags(rest, self.layout.open_flag_names()) if rest else "")
+        if kind == "P":
+            return _flags(a, _PROT) if a else "PROT_NONE"
+        if kind == "A":
+            return _flags(a, _AT_FLAGS) if a else "0"
+        if kind == "S":
+            return _SIGNALS[a] if 0 < a < len(_SIGNALS) else str(_s32(a))
+        if kind == "c":
+            return _CLOCKS[a] if a < len(_CLOCKS) else str(_s32(a))
+        if kind == "W":
+            return ("SEEK_SET", "SEEK_CUR", "SEEK_END")[a] if a < 3 else str(a)
+        if kind == "H":
+            return ("SIG_BLOCK", "SIG_UNBLOCK", "SIG_SETMASK")[a] if a < 3 else str(a)
+        raise ValueError(f"unknown strace argument kind {kind!r}")

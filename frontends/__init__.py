@@ -1,0 +1,1 @@
+"""Guest frontends: one subpackage per architecture; each registers itself."""

@@ -1,0 +1,1 @@
+"""32-bit big-endian PowerPC guest: decode/lift and its Linux ABI."""
