@@ -83,12 +83,9 @@ class JIT:
         llvm = _binding()
         self.machine = machine
         self.llvm = llvm
-        target = llvm.Target.from_default_triple()
-        self.tm = target.create_target_machine(opt=2, codemodel="jitdefault")
         self.triple = llvm.get_process_triple()
-        self.datalayout = str(self.tm.target_data)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.tm)
-        self.pto = llvm.create_pipeline_tuning_options(speed_level=2)
+        self._engines: dict[int, tuple] = {}
+        self.datalayout = str(self._engine(0)[1].target_data)
         self.rt = (ctypes.c_uint64 * 4)()
         self.rt[1] = BUDGET
         self.rt_addr = ctypes.addressof(self.rt)
@@ -110,27 +107,49 @@ class JIT:
         mem, st = machine.mem, machine.state
         self.args = (st.address, mem.base, mem.perm_base, self.rt_addr)
 
+    def _engine(self, level: int) -> tuple:
+        """(MCJIT engine, target machine) for an optimisation level: 0 compiles fast
+        (a few cleanup passes, fast instruction selection and register allocation);
+        2 runs LLVM's O2 pipeline and full code generation."""
+        if level not in self._engines:
+            llvm = self.llvm
+            tm = llvm.Target.from_default_triple().create_target_machine(
+                opt=level, codemodel="jitdefault")
+            self._engines[level] = (llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm), tm)
+        return self._engines[level]
+
     def _compile_stub(self) -> int:
         text = module_text([f"define i64 @exit_stub{DEFINE_SIG} {{\n  %v = load i64, ptr %rt\n"
                             "  ret i64 %v\n}\n"], set(), self.triple, self.datalayout)
-        self._add(text)
-        return self.engine.get_function_address("exit_stub")
+        engine = self._add(text, 0)
+        return engine.get_function_address("exit_stub")
 
-    def _add(self, text: str):
+    def _add(self, text: str, level: int):
         llvm = self.llvm
+        engine, tm = self._engine(level)
         mod = llvm.parse_assembly(text)
-        mod.verify()
-        pb = llvm.create_pass_builder(self.tm, self.pto)
-        pb.getModulePassManager().run(mod, pb)
-        self.engine.add_module(mod)
-        self.engine.finalize_object()
+        if level >= 2:
+            pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=2))
+            pb.getModulePassManager().run(mod, pb)
+        else:
+            pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=1))
+            fpm = llvm.create_new_function_pass_manager()
+            fpm.add_instruction_combine_pass()
+            fpm.add_dead_store_elimination_pass()
+            fpm.add_simplify_cfg_pass()
+            for fn in mod.functions:
+                if not fn.is_declaration:
+                    fpm.run(fn, pb)
+        engine.add_module(mod)
+        engine.finalize_object()
         self.modules.append(mod)
-        return mod
+        return engine
 
     # -- compilation ----------------------------------------------------------------
-    def compile(self, blocks: list[tuple[int, Block]]) -> dict[int, tuple[Callable, object, int]]:
-        """Compile (key, block) pairs as one module; returns key -> (callable, counter
-        array, index)."""
+    def compile(self, blocks: list[tuple[int, Block]], level: int
+                ) -> dict[int, tuple[Callable, object, int]]:
+        """Compile (key, block) pairs as one module at optimisation `level`; returns
+        key -> (callable, counter array, index)."""
         t0 = time.perf_counter()
         layout = self.machine.arch.layout
         pending_links: list[tuple[int, object, int, int]] = []
@@ -149,10 +168,10 @@ class JIT:
                             self.table_addr, self.table_mask, caddr, self._helper)
             funcs.append(g.generate())
             intrinsics |= g.intrinsics
-        self._add(module_text(funcs, intrinsics, self.triple, self.datalayout))
+        engine = self._add(module_text(funcs, intrinsics, self.triple, self.datalayout), level)
         out = {}
         for key, _ in blocks:
-            addr = self.engine.get_function_address(f"b_{key:x}")
+            addr = engine.get_function_address(f"b_{key:x}")
             self._publish(key, addr)
             carr, ci = counters[key]
             out[key] = (partial(NATIVE_FN(addr), *self.args), carr, ci)
@@ -232,7 +251,7 @@ def region(machine: "Machine", key: int, block: Block) -> list[tuple[int, Block]
 
 def translate_native(machine: "Machine", key: int, block: Block) -> dict:
     items = region(machine, key, block)
-    compiled = jit_of(machine).compile(items)
+    compiled = jit_of(machine).compile(items, JIT_LEVEL)
     return {k: (b, *compiled[k]) for k, b in items}
 
 
@@ -251,11 +270,14 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
         seen.add(k)
         items.append((k, tb.block))
         queue += direct_targets(tb.block.body)
-    compiled = jit.compile(items)
+    compiled = jit.compile(items, HOT_LEVEL)
     return {k: (b, *compiled[k]) for k, b in items}
 
 
-DEFAULT_THRESHOLD = 200
+import os  # noqa: E402
+DEFAULT_THRESHOLD = int(os.environ.get("DBT_T", 200))
+JIT_LEVEL = int(os.environ.get("DBT_JL", 0))
+HOT_LEVEL = int(os.environ.get("DBT_HL", 2))
 register_tier(Tier("jit", translate_native))
 register_tier(Tier("auto", lambda m, k, b: {k: (b, compile_block(b, m), None, 0)},
                    promote, DEFAULT_THRESHOLD))

@@ -71,6 +71,8 @@ class FunctionGen:
         self.lines: list[str] = []
         self.n = 0
         self.intrinsics: set[str] = set()
+        self.cur = "entry"  # the basic block being emitted (for phi operands)
+        self.faults: list[tuple[str, str, int]] = []  # (from block, address, info)
 
     # -- helpers --------------------------------------------------------------------
     def tmp(self) -> str:
@@ -83,6 +85,10 @@ class FunctionGen:
 
     def e(self, text: str) -> None:
         self.lines.append("  " + text)
+
+    def start(self, label: str) -> None:
+        self.lines.append(f"{label}:")
+        self.cur = label
 
     def v(self, x: Value) -> str:
         if isinstance(x, Temp):
@@ -103,6 +109,17 @@ class FunctionGen:
         self.e("%cnt1 = add i64 %cnt, 1")
         self.e(f"store i64 %cnt1, ptr inttoptr (i64 {self.counter_addr} to ptr), !tbaa {TB_RT}")
         self.stmts(self.block.body)
+        if self.faults:
+            # One shared fault exit: record the address and pc, return FAULT.
+            self.start("fault")
+            fa = ", ".join(f"[ {a}, %{lab} ]" for lab, a, _ in self.faults)
+            fi = ", ".join(f"[ {i}, %{lab} ]" for lab, _, i in self.faults)
+            self.e(f"%fa = phi i32 {fa}")
+            self.e(f"%fi = phi i64 {fi}")
+            self.e("%fa64 = zext i32 %fa to i64")
+            self.rt_store(RT_FADDR, "%fa64")
+            self.rt_store(RT_FINFO, "%fi")
+            self.e(f"ret i64 {EXIT_FAULT}")
         body = "\n".join(self.lines)
         return f"define i64 @{name}{DEFINE_SIG} nounwind {{\nentry:\n{body}\n}}\n"
 
@@ -112,10 +129,10 @@ class FunctionGen:
             if isinstance(s, If):
                 then, join = self.label("then"), self.label("join")
                 self.e(f"br i1 {self.v(s.cond)}, label %{then}, label %{join}")
-                self.lines.append(f"{then}:")
+                self.start(then)
                 if self.stmts(s.body):
                     self.e(f"br label %{join}")
-                self.lines.append(f"{join}:")
+                self.start(join)
             elif isinstance(s, Exit):
                 self.exit(s)
                 return False
@@ -304,15 +321,10 @@ class FunctionGen:
         self.e(f"{pv} = load i8, ptr {pp}, !tbaa {TB_PERM}")
         self.e(f"{pm} = and i8 {pv}, {need}")
         self.e(f"{ok} = icmp eq i8 {pm}, 0")
-        bad, good = self.label("fault"), self.label("ok")
-        self.e(f"br i1 {ok}, label %{bad}, label %{good}, !prof !11")
-        self.lines.append(f"{bad}:")
-        fa = self.tmp()
-        self.e(f"{fa} = zext i32 {addr} to i64")
-        self.rt_store(RT_FADDR, fa)
-        self.rt_store(RT_FINFO, str(pc | (int(write) << 32)))
-        self.e(f"ret i64 {EXIT_FAULT}")
-        self.lines.append(f"{good}:")
+        good = self.label("ok")
+        self.e(f"br i1 {ok}, label %fault, label %{good}, !prof !11")
+        self.faults.append((self.cur, addr, pc | (int(write) << 32)))
+        self.start(good)
         az, hp = self.tmp(), self.tmp()
         self.e(f"{az} = zext i32 {addr} to i64")
         self.e(f"{hp} = getelementptr i8, ptr %mem, i64 {az}")
@@ -333,9 +345,9 @@ class FunctionGen:
         self.e(f"{ok} = icmp sgt i64 {nb}, 0")
         go, stop = self.label("go"), self.label("stop")
         self.e(f"br i1 {ok}, label %{go}, label %{stop}")
-        self.lines.append(f"{stop}:")
+        self.start(stop)
         self.e(f"ret i64 {key}")
-        self.lines.append(f"{go}:")
+        self.start(go)
 
     def exit(self, s: Exit) -> None:
         if s.kind is ExitKind.SYSCALL:
@@ -369,9 +381,9 @@ class FunctionGen:
         self.e(f"{hit} = icmp eq i64 {ek}, {k}")
         yes, no = self.label("hit"), self.label("miss")
         self.e(f"br i1 {hit}, label %{yes}, label %{no}")
-        self.lines.append(f"{no}:")
+        self.start(no)
         self.e(f"ret i64 {k}")
-        self.lines.append(f"{yes}:")
+        self.start(yes)
         fpp, fp, r = self.tmp(), self.tmp(), self.tmp()
         self.e(f"{fpp} = getelementptr i8, ptr {ep}, i64 8")
         self.e(f"{fp} = load ptr, ptr {fpp}, !tbaa {TB_LINK}")

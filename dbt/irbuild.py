@@ -283,5 +283,40 @@ class IRBuilder:
 
     def finish(self) -> Block:
         assert len(self._stack) == 1
-        return Block(self.pc, self.mode, tuple(self.insns), tuple(self._stack[0]),
+        return Block(self.pc, self.mode, tuple(self.insns), eliminate_dead(tuple(self._stack[0])),
                      self._ntemps)
+
+
+# Ops with an effect besides their result: never removed even when the result is unused
+# (a load may fault, so it stays too).
+_EFFECTS = frozenset({"load", "store", "put", "call"})
+
+
+def eliminate_dead(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+    """Drop pure ops whose results nobody uses (e.g. flags of a non-S add)."""
+    used: set[int] = set()
+
+    def mark(v: Value) -> None:
+        if isinstance(v, Temp):
+            used.add(v.id)
+
+    def walk(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for s in reversed(stmts):
+            if isinstance(s, Exit):
+                mark(s.target)
+            elif isinstance(s, If):
+                inner = walk(s.body)
+                if not inner:
+                    continue
+                mark(s.cond)
+                s = If(s.cond, inner)
+            elif s.dst is not None and s.dst.id not in used and s.opcode not in _EFFECTS:
+                continue
+            else:
+                for a in s.args:
+                    mark(a)
+            out.append(s)
+        return tuple(reversed(out))
+
+    return walk(body)

@@ -43,7 +43,23 @@ class Image:
     load_bias: int
     brk: int
     path: str
-    symbols: list[tuple[int, int, str]]  # (addr, size, name) of functions, sorted
+    _symbols: list[tuple[int, int, str]] | None = None
+
+    @property
+    def symbols(self) -> list[tuple[int, int, str]]:
+        """(addr, size, name) of the program's functions, sorted; read on first use
+        (pyelftools takes a while over a static glibc's symbol table)."""
+        if self._symbols is None:
+            self._symbols = []
+            with open(self.path, "rb") as f:
+                symtab = ELFFile(f).get_section_by_name(".symtab")
+                if symtab is not None:
+                    for sym in symtab.iter_symbols():
+                        if sym["st_info"]["type"] == "STT_FUNC" and sym["st_value"]:
+                            self._symbols.append((sym["st_value"] + self.load_bias,
+                                                  sym["st_size"], sym.name))
+            self._symbols.sort()
+        return self._symbols
 
 
 def identify(path: str) -> tuple[ELFFile, ArchInfo, object]:
@@ -134,15 +150,8 @@ def _load(path: str, elf: ELFFile, info: ArchInfo, f, mem: GuestMemory) -> Image
     for s in segs:
         if s["p_type"] == "PT_PHDR":
             phdr = s["p_vaddr"] + bias
-    syms = []
-    symtab = elf.get_section_by_name(".symtab")
-    if symtab is not None:
-        for sym in symtab.iter_symbols():
-            if sym["st_info"]["type"] == "STT_FUNC" and sym["st_value"]:
-                syms.append((sym["st_value"] + bias, sym["st_size"], sym.name))
-        syms.sort()
     return Image(info, elf["e_entry"] + bias, phdr, elf["e_phentsize"], elf["e_phnum"],
-                 bias, page_align(brk), os.path.abspath(path), syms)
+                 bias, page_align(brk), os.path.abspath(path))
 
 
 def build_stack(mem: GuestMemory, image: Image, argv: list[bytes], envp: list[bytes],
