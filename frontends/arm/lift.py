@@ -781,10 +781,12 @@ def lift_block(arch, mem: GuestMemory, key: int) -> Block:
     if not mem.perm[pc0 >> 12] & PROT_EXEC:
         raise GuestFault(pc0, False, pc0)
     code = mem.peek(pc0, 4 * n)
-    insns = {i.address: i for i in arch.cs.disasm(code, pc0)}
+    decoded = arch.cs.disasm(code, pc0)  # lazily: decode only what the block uses
     pc = pc0
     while pc < pc0 + 4 * n:
-        insn = insns.get(pc)
+        insn = next(decoded, None)
+        if insn is not None and insn.address != pc:
+            insn = None  # capstone stopped at an undefined word
         word = int.from_bytes(code[pc - pc0:pc - pc0 + 4], "little")
         fam = FAMILIES.get(insn.id) if insn is not None else None
         if fam is None:
