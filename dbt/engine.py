@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from dbt.arch import ARCHES, TIERS, Arch, UnsupportedInstruction, load_plugins
 from dbt.cache import TB, TranslationCache
-from dbt.ir import verify
+from dbt.ir import Block, Exit, ExitKind, const, verify
 from dbt.linux import GuestExit, GuestSignal
 from dbt.loader import Image, build_stack, load
 from dbt.memory import GuestFault, GuestMemory
@@ -90,10 +90,18 @@ class Machine:
         self.cache = TranslationCache()
         self.mem.code_listeners.append(self.invalidate)
         self.stats = RunStats()
+        self.stops: set[int] = set()
+        # A debugger (the GDB stub) gets `stopped(signo)` when the guest takes a signal
+        # and `exited(status)` at the end; `stopped` returns the signal to deliver (0: none).
+        self.debugger = None
 
     # -- translation --------------------------------------------------------------
-    def lift(self, key: int):
-        block = self.arch.lift(self.mem, key)
+    def lift(self, key: int, limit: int = 0):
+        pc = self.arch.key_pc(key)
+        if pc in self.stops and limit != 1:
+            # A breakpoint: the block is just a trap there (retranslated when removed).
+            return Block(pc, 0, (), (Exit(ExitKind.TRAP, const(pc), SIGTRAP),))
+        block = self.arch.lift(self.mem, key, limit, self.stops)
         if self.options.verify:
             verify(block, list(self.arch.layout.types))
         if self.options.dump_ir:
@@ -122,6 +130,23 @@ class Machine:
         self._install(self.tier.hot(self, tb.key, tb.block), "jit")
         self.stats.compile_time += time.perf_counter() - t0
 
+    def add_stop(self, pc: int) -> None:
+        """Stop (SIGTRAP) before the instruction at `pc` executes, in every tier."""
+        self.stops.add(pc)
+        self.invalidate(pc - 4 * 64, pc + 1)
+
+    def remove_stop(self, pc: int) -> None:
+        self.stops.discard(pc)
+        self.invalidate(pc - 4 * 64, pc + 1)
+
+    def step(self) -> None:
+        """Execute exactly one guest instruction at `key` (stops do not apply), through a
+        one-instruction block interpreted outside the cache."""
+        block = self.lift(self.key, limit=1)
+        fn = TIERS["interp"].first(self, self.key, block)[self.key][1]
+        r = fn()
+        self.key = self._special(r) if r > 0xFFFFFFFF else r
+
     def invalidate(self, start: int, end: int) -> None:
         for key in self.cache.invalidate(start, end):
             jit = getattr(self, "jit", None)
@@ -131,17 +156,28 @@ class Machine:
     # -- execution ----------------------------------------------------------------
     def run(self) -> int:
         """Run the guest to its end; returns the exit status as a shell reports it."""
-        try:
-            while True:
-                try:
-                    self._loop()
-                except GuestFault as e:
-                    self._deliver(SIGSEGV, e.pc if e.pc is not None else self.arch.key_pc(self.key))
-        except GuestExit as e:
-            return e.status & 0xFF
-        except GuestSignal as e:
+        while True:
+            try:
+                self._loop()
+            except GuestFault as e:
+                pc = e.pc if e.pc is not None else self.arch.key_pc(self.key)
+                self.key = pc
+                self.state[self.arch.layout.names[self.arch.pc_slot]] = pc
+                signo = SIGSEGV
+            except GuestSignal as e:
+                signo = e.signo
+            except GuestExit as e:
+                if self.debugger is not None:
+                    self.debugger.exited(e.status & 0xFF)
+                return e.status & 0xFF
+            if self.debugger is not None:
+                signo = self.debugger.stopped(signo)
+                if not signo:
+                    continue
             # Like the real machine, nothing is printed: the shell reports the signal.
-            return 128 + e.signo
+            if self.debugger is not None:
+                self.debugger.killed(signo)
+            return 128 + signo
 
     def _loop(self) -> None:
         blocks = self.cache.blocks
@@ -180,6 +216,7 @@ class Machine:
             self.arch.set_syscall_result(self.state, result)
             return target
         if kind == EXIT_TRAP:
+            self.key = target
             self._deliver(r >> 40, target)
         raise AssertionError(f"bad block exit {r:#x}")
 

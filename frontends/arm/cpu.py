@@ -67,12 +67,13 @@ class ARMArch:
             out.append((a, code[4 * len(out):4 * len(out) + 4], "(undefined)"))
         return out
 
-    def lift(self, mem: GuestMemory, key: int) -> Block:
-        from .lift import lift_block
+    def lift(self, mem: GuestMemory, key: int, limit: int = 0,
+             stops: frozenset[int] | set[int] = frozenset()) -> Block:
+        from .lift import MAX_INSNS, lift_block
         if key & 1:
             raise UnsupportedInstruction(key & ~1, mem.peek(key & ~1, 2),
                                          "(Thumb state is not supported yet)")
-        return lift_block(self, mem, key)
+        return lift_block(self, mem, key, limit or MAX_INSNS, stops)
 
     # -- Linux ABI ----------------------------------------------------------------
     def syscall_args(self, state: CPUState) -> tuple[int, tuple[int, ...]]:

@@ -773,11 +773,16 @@ UNCONDITIONAL_OK = {A.ARM_INS_BLX, A.ARM_INS_DMB, A.ARM_INS_DSB, A.ARM_INS_ISB,
                     A.ARM_INS_PLD, A.ARM_INS_PLI, A.ARM_INS_PLDW, A.ARM_INS_CLREX}
 
 
-def lift_block(arch, mem: GuestMemory, key: int) -> Block:
+def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
+               stops: frozenset[int] | set[int] = frozenset()) -> Block:
+    """Lift the block at `key`: at most `limit` instructions, ending before any address
+    in `stops` (other than the first), at a page end, or after a branch."""
     pc0 = key & ~1
     b = IRBuilder(pc0, 0)
     page_end = (pc0 | (PAGE_SIZE - 1)) + 1
-    n = min(MAX_INSNS, (page_end - pc0) // 4)
+    n = min(limit, (page_end - pc0) // 4)
+    if stops:
+        n = min([n] + [(s - pc0) // 4 for s in stops if pc0 < s < pc0 + 4 * n])
     if not mem.perm[pc0 >> 12] & PROT_EXEC:
         raise GuestFault(pc0, False, pc0)
     code = mem.peek(pc0, 4 * n)
