@@ -109,12 +109,15 @@ _FCMP = {
 
 
 class _Gen:
-    def __init__(self, block: Block, machine: "Machine") -> None:
+    def __init__(self, block: Block, machine: "Machine", record: list | None = None) -> None:
         self.block = block
         self.layout = machine.arch.layout
         self.lines: list[str] = []
         self.env: dict[str, object] = {}
         self.nconst = 0
+        # The tracer's list: each load/store appends (kind "r"/"w", address, bytes,
+        # value).  None (always, but for --trace) emits no recording code at all.
+        self.rec = self.bind(record.append) if record is not None else None
 
     def v(self, x: Value) -> str:
         if isinstance(x, Temp):
@@ -280,7 +283,7 @@ class _Gen:
         if o == "neg":
             return f"((-{a[0]}) & {m})"
         if o == "clz":
-            return f"({bits} - {a[0]}.bit_length())"
+            return f"({bits} - ({a[0]}).bit_length())"
         if o == "bswap":
             return f"_bswap({a[0]}, {bits})"
         raise NotImplementedError(o)
@@ -312,6 +315,8 @@ class _Gen:
             self.emit(depth, f"{d} = M[{addr}]")
         else:
             self.emit(depth, f"{d} = {self._access(ty, endian, False)}(M, {addr})[0]")
+        if self.rec:
+            self.emit(depth, f"{self.rec}(('r', {addr}, {ty.bits // 8}, {d}))")
 
     def store(self, s: Op, addr: str, val: str, depth: int) -> None:
         ty = s.args[1].ty
@@ -321,10 +326,13 @@ class _Gen:
             self.emit(depth, f"M[{addr}] = {val}")
         else:
             self.emit(depth, f"{self._access(ty, endian, True)}(M, {addr}, {val})")
+        if self.rec:
+            self.emit(depth, f"{self.rec}(('w', {addr}, {ty.bits // 8}, {val}))")
 
 
-def compile_block(block: Block, machine: "Machine") -> Callable[[], int]:
-    g = _Gen(block, machine)
+def compile_block(block: Block, machine: "Machine", record: list | None = None
+                  ) -> Callable[[], int]:
+    g = _Gen(block, machine, record)
     g.stmts(block.body, 1)
     views = machine.state.views
     env = {"SI": views["I"], "SQ": views["Q"], "Sf": views["f"], "Sd": views["d"],
@@ -332,13 +340,14 @@ def compile_block(block: Block, machine: "Machine") -> Callable[[], int]:
            "_sdiv": _sdiv, "_srem": _srem, "_bswap": _bswap, "_f32r": _f32_round,
            "_fdiv": _fdiv, "_fsqrt": _fsqrt, "_fabs": math.fabs, "_fma": _fma,
            "_fptoi": _fptoi, "_b2f": _bits_to_float, "_f2b": _float_to_bits, **g.env}
-    params = ", ".join(f"{k}={k}" for k in env)
-    src = f"def _make({', '.join(env)}):\n  def blk({params}):\n" + "\n".join(
-        "  " + line for line in g.lines) + "\n  return blk\n"
-    ns: dict[str, object] = {}
+    body = "\n".join(g.lines)
+    # Bind only what the body uses, as defaults: locals are the fastest names.
+    used = {k: v for k, v in env.items() if k in body}
+    src = f"def blk({', '.join(f'{k}={k}' for k in used)}):\n{body}\n"
+    ns: dict[str, object] = dict(used)
     exec(compile(src, f"<block {block.pc:#x}>", "exec"), ns)
-    fn = ns["_make"](**env)
-    fn.source = src  # for --dump-ir and debugging
+    fn = ns["blk"]
+    fn.source = src  # for debugging
     return fn
 
 
@@ -360,4 +369,5 @@ def translate(machine: "Machine", key: int, block: Block) -> dict:
     return {key: (block, compile_block(block, machine), None, 0)}
 
 
-register_tier(Tier("interp", translate))
+register_tier(Tier("interp", translate,
+                   recording=lambda machine, key, block, rec: compile_block(block, machine, rec)))

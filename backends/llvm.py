@@ -12,16 +12,18 @@ Native runtime data lives in ctypes arrays whose addresses are baked into the co
 from __future__ import annotations
 
 import ctypes
+import mmap
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
 from dbt.arch import Tier, register_tier
-from dbt.ir import Block, Exit, ExitKind, If, Stmt
+from dbt.ir import F32, F64, HELPERS, I1, I8, I16, I32, I64, Block, Exit, ExitKind, If, Stmt
+from dbt.memory import MAP_NORESERVE
 
 from .interp import compile_block
 from .llvm_codegen import (
-    DEFINE_SIG, EXIT_FAULT, RT_BUDGET, FunctionGen, module_text, table_hash,
+    RT_COUNTERS, RT_SIZE, RegionGen, define_sig, module_text, table_hash,
 )
 
 if TYPE_CHECKING:
@@ -31,6 +33,8 @@ TABLE_BITS = 16
 CHUNK = 4096
 BUDGET = 1 << 62
 REGION_MAX = 64
+_CTYPES = {I1: ctypes.c_bool, I8: ctypes.c_uint8, I16: ctypes.c_uint16, I32: ctypes.c_uint32,
+           I64: ctypes.c_uint64, F32: ctypes.c_float, F64: ctypes.c_double}
 NATIVE_FN = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p,
                              ctypes.c_void_p, ctypes.c_void_p)
 
@@ -86,9 +90,14 @@ class JIT:
         self.triple = llvm.get_process_triple()
         self._engines: dict[int, tuple] = {}
         self.datalayout = str(self._engine(0)[1].target_data)
-        self.rt = (ctypes.c_uint64 * 4)()
+        # rt: four control words, then the block counters; reserved, not touched,
+        # so untouched counter pages cost nothing.
+        self._rt_map = mmap.mmap(-1, RT_SIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+                                 | MAP_NORESERVE)
+        self.rt = (ctypes.c_uint64 * (RT_SIZE // 8)).from_buffer(self._rt_map)
         self.rt[1] = BUDGET
         self.rt_addr = ctypes.addressof(self.rt)
+        self.ncounters = 0
         size = 1 << TABLE_BITS
         self.table = (ctypes.c_uint64 * (2 * size))()
         for i in range(size):
@@ -96,11 +105,11 @@ class JIT:
         self.table_addr = ctypes.addressof(self.table)
         self.table_mask = size - 1
         self.links = _Chunks()
-        self.counters = _Chunks()
         self.native: dict[int, int] = {}          # key -> code address
         self.waiting: dict[int, list] = {}        # key -> link cells to patch
         self.linked: dict[int, list] = {}         # key -> link cells pointing at it
         self.modules = []
+        self.callbacks: dict[str, object] = {}   # helper name -> its ctypes callback
         self.compile_time = 0.0
         self.blocks_compiled = 0
         self.stub = self._compile_stub()
@@ -119,7 +128,7 @@ class JIT:
         return self._engines[level]
 
     def _compile_stub(self) -> int:
-        text = module_text([f"define i64 @exit_stub{DEFINE_SIG} {{\n  %v = load i64, ptr %rt\n"
+        text = module_text([f"define i64 @exit_stub{define_sig(self.machine.arch.layout.size)} {{\n  %v = load i64, ptr %rt\n"
                             "  ret i64 %v\n}\n"], set(), self.triple, self.datalayout)
         engine = self._add(text, 0)
         return engine.get_function_address("exit_stub")
@@ -160,21 +169,26 @@ class JIT:
             pending_links.append((addr, arr, i, target))
             return addr
 
-        funcs, intrinsics = [], set()
+        items = []
         for key, block in blocks:
-            caddr, carr, ci = self.counters.alloc()
-            counters[key] = (carr, ci)
-            g = FunctionGen(block, key, layout, self.machine.arch.big_endian, alloc_link,
-                            self.table_addr, self.table_mask, caddr, self._helper)
-            funcs.append(g.generate())
-            intrinsics |= g.intrinsics
-        engine = self._add(module_text(funcs, intrinsics, self.triple, self.datalayout), level)
+            if RT_COUNTERS + 8 * self.ncounters >= RT_SIZE:
+                raise MemoryError("native block counters exhausted")
+            counters[key] = (self.rt, RT_COUNTERS // 8 + self.ncounters)
+            items.append((key, block, RT_COUNTERS + 8 * self.ncounters))
+            self.ncounters += 1
+        name = f"r{len(self.modules)}_{blocks[0][0]:x}"
+        g = RegionGen(name, items, layout, self.machine.arch.big_endian, alloc_link,
+                      self.table_addr, self.table_mask, self._helper)
+        text = g.generate()
+        engine = self._add(module_text([text], g.intrinsics, self.triple, self.datalayout),
+                           level)
+        addr = engine.get_function_address(name)
+        cfn = NATIVE_FN(addr)
         out = {}
         for key, _ in blocks:
-            addr = engine.get_function_address(f"b_{key:x}")
             self._publish(key, addr)
             carr, ci = counters[key]
-            out[key] = (partial(NATIVE_FN(addr), *self.args), carr, ci)
+            out[key] = (partial(_enter, self.rt, key, cfn, *self.args), carr, ci)
         for cell_addr, arr, i, target in pending_links:
             if target in self.native:
                 arr[i] = self.native[target]
@@ -206,7 +220,15 @@ class JIT:
             self.waiting.setdefault(key, []).append((arr, i))
 
     def _helper(self, name: str):
-        raise NotImplementedError(f"llvm: helper calls are not supported yet ({name})")
+        """(code address, return type, argument types) of an IR helper: a ctypes
+        callback into its Python implementation, kept alive as long as the JIT."""
+        h = HELPERS[name]
+        cb = self.callbacks.get(name)
+        if cb is None:
+            proto = ctypes.CFUNCTYPE(_CTYPES[h.ret] if h.ret is not None else None,
+                                     *(_CTYPES[t] for t in h.args))
+            cb = self.callbacks[name] = proto(h.fn)
+        return ctypes.cast(cb, ctypes.c_void_p).value, h.ret, h.args
 
     def fault(self) -> tuple[int, bool, int]:
         info = self.rt[3]
@@ -214,6 +236,13 @@ class JIT:
 
     def reset_budget(self) -> None:
         self.rt[1] = BUDGET
+
+
+def _enter(rt, key: int, cfn, *args) -> int:
+    """Call native code from Python at block `key` (a region function dispatches on
+    rt->next_key)."""
+    rt[0] = key
+    return cfn(*args)
 
 
 def jit_of(machine: "Machine") -> JIT:
@@ -256,16 +285,17 @@ def translate_native(machine: "Machine", key: int, block: Block) -> dict:
 
 
 def promote(machine: "Machine", key: int, block: Block) -> dict:
-    """Compile a hot block with the blocks it reaches directly that were already
-    interpreted (they are hot too, or soon will be)."""
+    """Compile a hot block into one function with the warm blocks it reaches by direct
+    exits -- already native ones included, so that nested loops end up in one region."""
     jit = jit_of(machine)
     items = [(key, block)]
     seen = {key}
     queue = direct_targets(block.body)
+    warm = max(2, machine.tier.threshold // 8)
     while queue and len(items) < REGION_MAX:
         k = queue.pop(0)
         tb = machine.cache.blocks.get(k)
-        if k in seen or k in jit.native or tb is None:
+        if k in seen or tb is None or tb.executions < warm:
             continue
         seen.add(k)
         items.append((k, tb.block))

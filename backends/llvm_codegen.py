@@ -16,16 +16,26 @@ from __future__ import annotations
 
 import struct
 
+from dbt import trace
 from dbt.ir import F32, I1, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty, Value
 
 EXIT_FAULT = 3 << 32
-# rt layout (i64 fields)
+# rt layout (i64 fields), then per-block execution counters from RT_COUNTERS on
 RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO = 0, 8, 16, 24
+RT_COUNTERS = 64
+RT_SIZE = 64 << 20
 
 LTY = {"i1": "i1", "i8": "i8", "i16": "i16", "i32": "i32", "i64": "i64",
        "f32": "float", "f64": "double"}
 SIG = "(ptr %st, ptr %mem, ptr %perm, ptr %rt)"
-DEFINE_SIG = "(ptr noalias %st, ptr noalias %mem, ptr noalias %perm, ptr noalias %rt)"
+
+
+def define_sig(state_size: int) -> str:
+    """Parameters as defined: state and rt are private, writable and dereferenceable, so
+    LLVM may hoist their loads and keep their stores in registers across a loop."""
+    return (f"(ptr noalias nocapture writable align 16 dereferenceable({state_size}) %st, "
+            "ptr noalias nocapture %mem, ptr noalias nocapture %perm, "
+            f"ptr noalias nocapture writable align 16 dereferenceable({RT_SIZE}) %rt)")
 
 PRELUDE = """
 !0 = !{!"dbt"}
@@ -53,20 +63,27 @@ def fconst(v: float, ty: Ty) -> str:
     return "0x%016X" % struct.unpack("<Q", struct.pack("<d", v))[0]
 
 
-class FunctionGen:
-    """Lowers one block; `links` receives (slot address placeholder index, target key)."""
+class RegionGen:
+    """Lowers a region -- blocks (key, block, counter address) -- into one function.
 
-    def __init__(self, block: Block, key: int, layout, big_endian: bool,
-                 alloc_link, table_addr: int, table_mask: int, counter_addr: int,
+    The function starts by switching on rt->next_key (which every caller sets) to the
+    block to run; a direct exit to a block of the region is a plain branch, so a hot
+    loop is a real loop that LLVM can keep in host registers.  Other exits leave
+    through link slots or the hash table as described above."""
+
+    def __init__(self, name: str, items: list[tuple[int, Block, int]], layout,
+                 big_endian: bool, alloc_link, table_addr: int, table_mask: int,
                  helper_addr) -> None:
-        self.block = block
-        self.key = key
+        self.name = name
+        self.items = items
+        self.keys = {k: f"blk{i}" for i, (k, _, _) in enumerate(items)}
+        self.prefix = ""
+        self.key = items[0][0]
         self.layout = layout
         self.big_endian = big_endian
         self.alloc_link = alloc_link
         self.table_addr = table_addr
         self.table_mask = table_mask
-        self.counter_addr = counter_addr
         self.helper_addr = helper_addr
         self.lines: list[str] = []
         self.n = 0
@@ -92,7 +109,7 @@ class FunctionGen:
 
     def v(self, x: Value) -> str:
         if isinstance(x, Temp):
-            return f"%t{x.id}"
+            return f"%{self.prefix}t{x.id}"
         if x.ty.is_float:
             return fconst(float(x.value), x.ty)
         if x.ty is I1:
@@ -102,13 +119,42 @@ class FunctionGen:
     def intr(self, decl: str) -> None:
         self.intrinsics.add(decl)
 
+    def ring_append(self, key: int, ring_addr: int, size: int) -> None:
+        """--trace-blocks (dbt.trace.BlockTracer): log the block's key in the ring of
+        u64s at ring_addr -- [0] counts entries, [1 + n % size] holds the n-th key."""
+        n, n1, i, slot = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        ring = f"inttoptr (i64 {ring_addr} to ptr)"
+        self.e(f"{n} = load i64, ptr {ring}, !tbaa {TB_RT}")
+        self.e(f"{i} = and i64 {n}, {size - 1}")
+        self.e(f"{slot} = getelementptr i64, ptr inttoptr (i64 {ring_addr + 8} "
+               f"to ptr), i64 {i}")
+        self.e(f"store i64 {key}, ptr {slot}, !tbaa {TB_RT}")
+        self.e(f"{n1} = add i64 {n}, 1")
+        self.e(f"store i64 {n1}, ptr {ring}, !tbaa {TB_RT}")
+
     # -- generation -----------------------------------------------------------------
     def generate(self) -> str:
-        name = f"b_{self.key:x}"
-        self.e(f"%cnt = load i64, ptr inttoptr (i64 {self.counter_addr} to ptr), !tbaa {TB_RT}")
-        self.e("%cnt1 = add i64 %cnt, 1")
-        self.e(f"store i64 %cnt1, ptr inttoptr (i64 {self.counter_addr} to ptr), !tbaa {TB_RT}")
-        self.stmts(self.block.body)
+        first = self.keys[self.key]
+        if len(self.items) > 1:
+            self.e(f"%entry_key = load i64, ptr %rt, !tbaa {TB_RT}")
+            cases = " ".join(f"i64 {k}, label %{lab}" for k, lab in self.keys.items()
+                             if lab != first)
+            self.e(f"switch i64 %entry_key, label %{first} [ {cases} ]")
+        else:
+            self.e(f"br label %{first}")
+        for i, (key, block, counter) in enumerate(self.items):
+            self.prefix = f"b{i}_"
+            self.cur_key = key
+            self.start(self.keys[key])
+            cp, c0, c1 = self.tmp(), self.tmp(), self.tmp()
+            self.e(f"{cp} = getelementptr i8, ptr %rt, i64 {counter}")
+            self.e(f"{c0} = load i64, ptr {cp}, !tbaa {TB_RT}")
+            self.e(f"{c1} = add i64 {c0}, 1")
+            self.e(f"store i64 {c1}, ptr {cp}, !tbaa {TB_RT}")
+            if trace.native_ring is not None:
+                self.ring_append(key, *trace.native_ring)
+            if self.stmts(block.body):
+                raise ValueError("block falls off its end")
         if self.faults:
             # One shared fault exit: record the address and pc, return FAULT.
             self.start("fault")
@@ -121,7 +167,8 @@ class FunctionGen:
             self.rt_store(RT_FINFO, "%fi")
             self.e(f"ret i64 {EXIT_FAULT}")
         body = "\n".join(self.lines)
-        return f"define i64 @{name}{DEFINE_SIG} nounwind {{\nentry:\n{body}\n}}\n"
+        sig = define_sig(self.layout.size)
+        return f"define i64 @{self.name}{sig} nounwind {{\nentry:\n{body}\n}}\n"
 
     def stmts(self, body: tuple[Stmt, ...]) -> bool:
         """Emit statements; True when control fell off the end (no exit)."""
@@ -148,7 +195,7 @@ class FunctionGen:
     def op(self, s: Op) -> None:
         o = s.opcode
         a = [self.v(x) for x in s.args]
-        d = f"%t{s.dst.id}" if s.dst is not None else None
+        d = f"%{self.prefix}t{s.dst.id}" if s.dst is not None else None
         ty = s.dst.ty if s.dst is not None else None
         t = lty(ty) if ty is not None else ""
         if o == "get":
@@ -358,6 +405,12 @@ class FunctionGen:
             return
         if s.kind is ExitKind.GOTO:
             target = s.target.value
+            inside = self.keys.get(target)
+            if inside is not None:
+                if target <= self.cur_key:  # a back-edge: let Python in now and then
+                    self.budget(str(target))
+                self.e(f"br label %{inside}")
+                return
             self.budget(str(target))
             self.rt_store(RT_NEXT, str(target))
             slot = self.alloc_link(target)
@@ -384,6 +437,7 @@ class FunctionGen:
         self.start(no)
         self.e(f"ret i64 {k}")
         self.start(yes)
+        self.rt_store(RT_NEXT, k)
         fpp, fp, r = self.tmp(), self.tmp(), self.tmp()
         self.e(f"{fpp} = getelementptr i8, ptr {ep}, i64 8")
         self.e(f"{fp} = load ptr, ptr {fpp}, !tbaa {TB_LINK}")

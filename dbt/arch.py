@@ -56,6 +56,23 @@ class Arch(Protocol):
     def arch_syscall(self, nr: int, args: tuple[int, ...], machine: object) -> int | None: ...
     def invalidate_hook(self, start: int, end: int) -> None: ...
 
+    # The debugger view (dbt.gdbstub and dbt.trace).  Registers travel in the target's
+    # byte order (`big_endian`); the pc is not a state slot but the block key.
+    def gdb_target_xml(self) -> dict[str, str]:
+        """GDB target description documents by annex name; "target.xml" is the root
+        (it names the architecture and the features: e.g. org.gnu.gdb.arm.core,
+        org.gnu.gdb.power.core)."""
+        ...
+    def gdb_registers(self) -> list[tuple[int, str, int]]:
+        """(gdb register number, name, bits) of every described register, in the order
+        of the 'g' packet."""
+        ...
+    def gdb_get_register(self, state: "CPUState", key: int, regnum: int) -> int: ...
+    def gdb_set_register(self, state: "CPUState", key: int, regnum: int,
+                         value: int) -> int:
+        """Write a register; returns the (possibly changed) current block key."""
+        ...
+
 
 @dataclass
 class ArchInfo:
@@ -85,6 +102,9 @@ class Tier:
     first: Callable
     hot: Callable | None = None
     threshold: int = 0
+    # (machine, key, block, list) -> a callable for `block` that also appends each
+    # memory access to the list, as ("r" | "w", address, bytes, value): the tracer's.
+    recording: Callable | None = None
 
 
 ARCHES: dict[str, ArchInfo] = {}

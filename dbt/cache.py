@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import islice
 from typing import Callable
 
 from dbt.ir import Block
@@ -21,10 +22,21 @@ class TB:
     end: int = 0
     counters: object = None  # native execution counter array (native code only)
     index: int = 0
+    # Executions interpreted before the block went native (`count` then): native code
+    # counts every later entry itself, including the ones Python dispatches.
+    interp: int = 0
+    native_base: int = 0  # native executions counted by code the block has since left
+
+    @property
+    def native_executions(self) -> int:
+        return self.native_base + (self.counters[self.index] if self.counters is not None
+                                   else 0)
 
     @property
     def executions(self) -> int:
-        return self.count + (self.counters[self.index] if self.counters is not None else 0)
+        if self.counters is None:
+            return self.count
+        return self.interp + self.native_executions
 
 
 @dataclass
@@ -33,13 +45,20 @@ class CacheStats:
     misses: int = 0
     translated: int = 0
     invalidations: int = 0
+    evictions: int = 0
 
 
 class TranslationCache:
-    def __init__(self) -> None:
+    """`capacity` > 0 bounds the number of live blocks.  Eviction policy: FIFO -- when a
+    translation takes the cache over capacity, the blocks translated longest ago go
+    first (the dict keeps insertion order, so this is O(1) per block); an evicted block
+    is simply retranslated on its next miss."""
+
+    def __init__(self, capacity: int = 0) -> None:
         self.blocks: dict[int, TB] = {}
+        self.capacity = capacity
         self.stats = CacheStats()
-        # Blocks retired by invalidation keep their counts for the statistics.
+        # Blocks retired by invalidation or eviction keep their counts for the statistics.
         self.retired: list[TB] = []
 
     def insert(self, tb: TB) -> None:
@@ -53,6 +72,22 @@ class TranslationCache:
             self.retired.append(self.blocks.pop(k))
         self.stats.invalidations += len(stale)
         return stale
+
+    def evict(self, keep: set[int] | frozenset[int] = frozenset()) -> list[int]:
+        """Evict the oldest blocks (never those in `keep`, the batch just installed)
+        until the cache is within capacity; returns their keys."""
+        if not self.capacity or len(self.blocks) <= self.capacity:
+            return []
+        out = []
+        oldest = list(islice(self.blocks, len(self.blocks) - self.capacity + len(keep)))
+        for k in oldest:
+            if len(self.blocks) <= self.capacity:
+                break
+            if k not in keep:
+                self.retired.append(self.blocks.pop(k))
+                out.append(k)
+        self.stats.evictions += len(out)
+        return out
 
     def all_blocks(self) -> list[TB]:
         return [*self.retired, *self.blocks.values()]

@@ -22,6 +22,34 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strace", action="store_true", help="log every syscall to stderr")
     run.add_argument("--stats", action="store_true",
                      help="print translation-cache statistics to stderr at exit")
+    run.add_argument("--stats-json", metavar="FILE",
+                     help="write the --stats numbers as JSON to FILE at exit")
+    run.add_argument("--profile-out", metavar="FILE",
+                     help="write the guest instruction profile to FILE in callgrind "
+                     "format (open with kcachegrind/qcachegrind or callgrind_annotate)")
+    run.add_argument("--tb-cache-size", type=int, default=0, metavar="N",
+                     help="keep at most N translated blocks (FIFO eviction; default "
+                     "unbounded)")
+    run.add_argument("--gdb", type=int, metavar="PORT",
+                     help="wait for gdb on 127.0.0.1:PORT before the first instruction "
+                     "(GDB remote protocol, like qemu's -g)")
+    tr = run.add_argument_group("tracing")
+    tr.add_argument("--trace", metavar="FILE",
+                    help="write one line per executed guest instruction to FILE ('-': "
+                    "stderr)")
+    tr.add_argument("--trace-format", choices=("text", "jsonl"), default="text",
+                    help="trace line format (default %(default)s)")
+    tr.add_argument("--trace-range", metavar="LO-HI",
+                    help="trace only instructions with LO <= pc < HI")
+    tr.add_argument("--trace-symbol", metavar="NAME",
+                    help="trace only instructions inside the ELF symbol NAME")
+    tr.add_argument("--trace-after", type=int, default=0, metavar="N",
+                    help="trace only from the N-th executed instruction on (0-based)")
+    tr.add_argument("--trace-count", type=int, metavar="N",
+                    help="stop tracing after N lines (the guest then runs at full speed)")
+    tr.add_argument("--trace-blocks", action="store_true",
+                    help="trace executed blocks instead of instructions (cheap, works "
+                    "in native code) to the --trace FILE, or stderr")
     run.add_argument("--dump-ir", action="store_true",
                      help="print every lifted IR block to stderr")
     run.add_argument("--verify-ir", action="store_true", help="verify every lifted block")
@@ -51,20 +79,60 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from dbt.engine import Machine, Options
     from dbt.loader import LoadError
-    from dbt.stats import report
+    from dbt import stats
 
     try:
         envp = guest_env(args.setenv, args.unsetenv)
-        opts = Options(tier=args.tier, strace=args.strace, stats=args.stats,
-                       dump_ir=args.dump_ir, verify=args.verify_ir)
+        opts = Options(tier=args.tier, strace=args.strace,
+                       stats=args.stats or bool(args.stats_json),
+                       dump_ir=args.dump_ir, verify=args.verify_ir,
+                       tb_cache_size=max(0, args.tb_cache_size))
         machine = Machine(args.program, [os.fsencode(args.program)]
                           + [os.fsencode(a) for a in args.args], envp, opts)
     except (LoadError, ValueError) as e:
         print(f"dbt: {e}", file=sys.stderr)
         return 1
-    status = machine.run()
-    if args.stats:
-        report(machine, sys.stderr)
+    trace_out = None
+    if args.trace or args.trace_blocks:
+        from dbt import trace
+        if args.gdb is not None:
+            print("dbt: --trace and --gdb cannot be combined", file=sys.stderr)
+            return 1
+        try:
+            trace_out = (sys.stderr if args.trace in (None, "-")
+                         else open(args.trace, "w", buffering=1 << 16))
+            if args.trace_blocks:
+                machine.tracer = trace.BlockTracer(machine, trace_out)
+            else:
+                machine.tracer = trace.InsnTracer(
+                    machine, trace_out, args.trace_format,
+                    trace.parse_range(args.trace_range) if args.trace_range else None,
+                    args.trace_symbol, args.trace_after, args.trace_count)
+        except (OSError, ValueError) as e:
+            print(f"dbt: {e}", file=sys.stderr)
+            return 1
+    if args.gdb is not None:
+        from dbt.gdbstub import GdbStub
+        try:
+            stub = GdbStub(machine, args.gdb)
+        except (OSError, ValueError) as e:
+            print(f"dbt: --gdb {args.gdb}: {getattr(e, 'strerror', None) or e}",
+                  file=sys.stderr)
+            return 1
+        status = stub.run()
+    else:
+        status = machine.run()
+    if trace_out is not None:
+        trace_out.flush()
+    if args.profile_out:
+        from dbt.profile import write_callgrind
+        write_callgrind(machine, args.profile_out, [args.program, *args.args])
+    if args.stats or args.stats_json:
+        data = stats.collect(machine, status)
+        if args.stats:
+            print(stats.render(data), file=sys.stderr)
+        if args.stats_json:
+            stats.write_json(data, args.stats_json)
     return status
 
 

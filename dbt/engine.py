@@ -27,6 +27,7 @@ class Options:
     dump_ir: bool = False
     verify: bool = False
     max_insns: int = 0
+    tb_cache_size: int = 0   # 0: unbounded (see TranslationCache for the policy)
 
 
 @dataclass
@@ -34,6 +35,10 @@ class RunStats:
     start: float = field(default_factory=time.perf_counter)
     translate_time: float = 0.0
     compile_time: float = 0.0
+    lift_time: float = 0.0      # decode + lift (inside translate and region building)
+    syscall_time: float = 0.0
+    interp_time: float = 0.0    # with --stats: in blocks the dispatcher ran, by tier
+    native_time: float = 0.0    # (native time includes the blocks native code chains to)
     syscalls: int = 0
 
 
@@ -45,6 +50,26 @@ def available_tiers() -> list[str]:
 def supported_arches() -> set[str]:
     load_plugins()
     return {name for name, info in ARCHES.items() if info.ready}
+
+
+def _timed(fn, stats: RunStats, native: bool):
+    """With --stats, a block's callable that adds its run time to the statistics."""
+    clock = time.perf_counter
+    if native:
+        def call() -> int:
+            t0 = clock()
+            try:
+                return fn()
+            finally:
+                stats.native_time += clock() - t0
+    else:
+        def call() -> int:
+            t0 = clock()
+            try:
+                return fn()
+            finally:
+                stats.interp_time += clock() - t0
+    return call
 
 
 class Machine:
@@ -70,7 +95,8 @@ class Machine:
         load_plugins()
         m = cls.__new__(cls)
         m._setup(arch, options, out)
-        m.image = None
+        # No program: a stand-in image so the syscall layer has a name and a heap.
+        m.image = Image(ARCHES[arch], 0, 0, 0, 0, 0, 0x40000000, "(snippet)")
         m.key = 0
         from dbt.linux.syscalls import Linux
         m.linux = Linux(m)
@@ -87,13 +113,15 @@ class Machine:
         self.mem = GuestMemory(big_endian=info.big_endian)
         self.arch: Arch = info.factory()
         self.state = CPUState(self.arch.layout)
-        self.cache = TranslationCache()
+        self.cache = TranslationCache(self.options.tb_cache_size)
         self.mem.code_listeners.append(self.invalidate)
         self.stats = RunStats()
         self.stops: set[int] = set()
         # A debugger (the GDB stub) gets `stopped(signo)` when the guest takes a signal
         # and `exited(status)` at the end; `stopped` returns the signal to deliver (0: none).
         self.debugger = None
+        # An instruction/block tracer (dbt.trace) runs the guest in place of `_loop`.
+        self.tracer = None
 
     # -- translation --------------------------------------------------------------
     def lift(self, key: int, limit: int = 0):
@@ -101,7 +129,9 @@ class Machine:
         if pc in self.stops and limit != 1:
             # A breakpoint: the block is just a trap there (retranslated when removed).
             return Block(pc, 0, (), (Exit(ExitKind.TRAP, const(pc), SIGTRAP),))
+        t0 = time.perf_counter()
         block = self.arch.lift(self.mem, key, limit, self.stops)
+        self.stats.lift_time += time.perf_counter() - t0
         if self.options.verify:
             verify(block, list(self.arch.layout.types))
         if self.options.dump_ir:
@@ -110,13 +140,22 @@ class Machine:
 
     def _install(self, compiled: dict, tier: str) -> None:
         for k, (block, fn, counters, index) in compiled.items():
+            if self.options.stats:
+                fn = _timed(fn, self.stats, counters is not None)
             tb = self.cache.blocks.get(k)
             if tb is None:
                 pc = self.arch.key_pc(k)
                 self.cache.insert(TB(k, block, fn, tier, start=pc, end=max(block.end, pc + 1),
                                      counters=counters, index=index))
-            elif tb.counters is None:
+            else:
+                if tb.counters is not None:  # recompiled into a bigger region
+                    tb.native_base += tb.counters[tb.index]
+                else:
+                    tb.interp = tb.count
                 tb.fn, tb.tier, tb.counters, tb.index = fn, tier, counters, index
+        if self.cache.capacity:
+            for k in self.cache.evict(set(compiled)):
+                self._unpublish(k)
 
     def translate(self, key: int) -> TB:
         t0 = time.perf_counter()
@@ -128,6 +167,7 @@ class Machine:
     def promote(self, tb: TB) -> None:
         t0 = time.perf_counter()
         self._install(self.tier.hot(self, tb.key, tb.block), "jit")
+        tb.interp = tb.count - 1  # the dispatch that promoted it runs native code
         self.stats.compile_time += time.perf_counter() - t0
 
     def add_stop(self, pc: int) -> None:
@@ -149,9 +189,12 @@ class Machine:
 
     def invalidate(self, start: int, end: int) -> None:
         for key in self.cache.invalidate(start, end):
-            jit = getattr(self, "jit", None)
-            if jit is not None:
-                jit.unpublish(key)
+            self._unpublish(key)
+
+    def _unpublish(self, key: int) -> None:
+        jit = getattr(self, "jit", None)
+        if jit is not None:
+            jit.unpublish(key)
 
     # -- execution ----------------------------------------------------------------
     def run(self) -> int:
@@ -180,6 +223,8 @@ class Machine:
             return 128 + signo
 
     def _loop(self) -> None:
+        if self.tracer is not None:
+            return self.tracer.loop(self)
         blocks = self.cache.blocks
         key = self.key
         hot = self.tier.threshold if self.tier.hot is not None else -1
@@ -187,6 +232,7 @@ class Machine:
             while True:
                 tb = blocks.get(key)
                 if tb is None:
+                    self.cache.stats.misses += 1
                     try:
                         tb = self.translate(key)
                     except UnsupportedInstruction as e:
@@ -212,7 +258,11 @@ class Machine:
             self.stats.syscalls += 1
             self.key = target
             nr, args = self.arch.syscall_args(self.state)
-            result = self.linux.syscall(nr, args)
+            t0 = time.perf_counter()
+            try:
+                result = self.linux.syscall(nr, args)
+            finally:
+                self.stats.syscall_time += time.perf_counter() - t0
             self.arch.set_syscall_result(self.state, result)
             return target
         if kind == EXIT_TRAP:

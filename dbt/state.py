@@ -7,6 +7,7 @@ of the same bytes that native code gets a pointer to, so both tiers share one st
 from __future__ import annotations
 
 import ctypes
+import mmap
 from dataclasses import dataclass
 
 from dbt.ir import F32, F64, I64, Ty
@@ -46,7 +47,8 @@ class StateLayout:
 class CPUState:
     def __init__(self, layout: StateLayout) -> None:
         self.layout = layout
-        self.buf = bytearray(layout.size)
+        # Page-aligned (native code is told the state is 16-byte aligned).
+        self.buf = mmap.mmap(-1, layout.size)
         self.address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
         raw = memoryview(self.buf)
         self.views = {code: raw.cast(code) for code in ("I", "Q", "f", "d")}

@@ -11,15 +11,10 @@ from __future__ import annotations
 import errno
 import os
 
-from dbt.linux.structs import AT_FDCWD, Layout, family_of
+from dbt.linux.structs import AT_FDCWD, Layout, family_of, s32
 from dbt.memory import PROT_WRITE, GuestFault, GuestMemory
 
 PATH_MAX = 4096
-
-
-def s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 def s64(v: int) -> int:
@@ -51,6 +46,14 @@ class SyscallBase:
         if len(p) > PATH_MAX:
             raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
         return p
+
+    @staticmethod
+    def fd(v: int) -> int:
+        """A descriptor argument (Python's fcntl module rejects negative ones itself)."""
+        fd = s32(v)
+        if fd < 0:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        return fd
 
     @staticmethod
     def dirfd(v: int) -> int | None:

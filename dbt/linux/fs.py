@@ -13,10 +13,12 @@ from dbt.linux import host, terminal
 from dbt.linux.base import SyscallBase, s32
 from dbt.memory import PROT_WRITE
 
-O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_CLOEXEC = 0o1, 0o2, 0o100, 0o1000, 0o2000000
+O_WRONLY, O_CREAT, O_TRUNC, O_CLOEXEC = 0o1, 0o100, 0o1000, 0o2000000
 AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW = 0x100, 0x200, 0x400
 AT_NO_AUTOMOUNT, AT_EMPTY_PATH = 0x800, 0x1000
 IOV_MAX = 1024
+O_NONBLOCK = 0o4000
+SEEK_MAX = 4    # SEEK_HOLE
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
 F_GETLK64, F_SETLK64, F_SETLKW64 = 12, 13, 14
@@ -40,12 +42,12 @@ class FileSyscalls(SyscallBase):
         n = self.writable_prefix(buf, count)
         if count and not n:
             return -errno.EFAULT
-        data = os.read(s32(fd), n)
+        data = os.read(self.fd(fd), n)
         self.mem.write(buf, data)
         return len(data)
 
     def sys_write(self, fd: int, buf: int, count: int, *_: int) -> int:
-        return os.write(s32(fd), self.mem.read(buf, count))
+        return os.write(self.fd(fd), self.mem.read(buf, count))
 
     def _iovecs(self, iov: int, cnt: int) -> list[tuple[int, int]]:
         if cnt > IOV_MAX:
@@ -68,45 +70,49 @@ class FileSyscalls(SyscallBase):
     def sys_readv(self, fd: int, iov: int, cnt: int, *_: int) -> int:
         vecs = self._iovecs(iov, cnt)
         bufs = self._readable_vecs(vecs)
-        n = os.readv(s32(fd), bufs)
+        n = os.readv(self.fd(fd), bufs)
         self._scatter(vecs, b"".join(bufs)[:n])
         return n
 
     def sys_writev(self, fd: int, iov: int, cnt: int, *_: int) -> int:
         vecs = self._iovecs(iov, cnt)
-        return os.writev(s32(fd), [self.mem.read(b, n) for b, n in vecs])
+        return os.writev(self.fd(fd), [self.mem.read(b, n) for b, n in vecs])
 
     def sys_pread64(self, fd: int, buf: int, count: int, _pad: int, lo: int, hi: int,
                     *_: int) -> int:
         n = self.writable_prefix(buf, count)
         if count and not n:
             return -errno.EFAULT
-        data = os.pread(s32(fd), n, self.pair64(lo, hi))
+        data = os.pread(self.fd(fd), n, self.pair64(lo, hi))
         self.mem.write(buf, data)
         return len(data)
 
     def sys_pwrite64(self, fd: int, buf: int, count: int, _pad: int, lo: int, hi: int,
                      *_: int) -> int:
-        return os.pwrite(s32(fd), self.mem.read(buf, count), self.pair64(lo, hi))
+        return os.pwrite(self.fd(fd), self.mem.read(buf, count), self.pair64(lo, hi))
 
     def sys_preadv(self, fd: int, iov: int, cnt: int, pos_l: int, pos_h: int, *_: int) -> int:
         vecs = self._iovecs(iov, cnt)
         bufs = self._readable_vecs(vecs)
-        n = os.preadv(s32(fd), bufs, pos_h << 32 | pos_l)
+        n = os.preadv(self.fd(fd), bufs, pos_h << 32 | pos_l)
         self._scatter(vecs, b"".join(bufs)[:n])
         return n
 
     def sys_pwritev(self, fd: int, iov: int, cnt: int, pos_l: int, pos_h: int, *_: int) -> int:
         vecs = self._iovecs(iov, cnt)
-        return os.pwritev(s32(fd), [self.mem.read(b, n) for b, n in vecs], pos_h << 32 | pos_l)
+        return os.pwritev(self.fd(fd), [self.mem.read(b, n) for b, n in vecs], pos_h << 32 | pos_l)
 
     def sys_lseek(self, fd: int, offset: int, whence: int, *_: int) -> int:
-        r = os.lseek(s32(fd), s32(offset), whence)
+        if whence > SEEK_MAX:
+            return -errno.EINVAL
+        r = os.lseek(self.fd(fd), s32(offset), whence)
         return -errno.EOVERFLOW if r > 0x7FFFFFFF else r
 
     def sys__llseek(self, fd: int, hi: int, lo: int, result: int, whence: int, *_: int) -> int:
+        if whence > SEEK_MAX:
+            return -errno.EINVAL
         offset = hi << 32 | lo
-        r = os.lseek(s32(fd), offset - (1 << 64) if offset >> 63 else offset, whence)
+        r = os.lseek(self.fd(fd), offset - (1 << 64) if offset >> 63 else offset, whence)
         self.mem.write_u64(result, r)
         return 0
 
@@ -128,34 +134,36 @@ class FileSyscalls(SyscallBase):
         return self._open(None, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
 
     def sys_close(self, fd: int, *_: int) -> int:
-        os.close(s32(fd))
+        os.close(self.fd(fd))
         return 0
 
     def sys_dup(self, fd: int, *_: int) -> int:
-        return fcntl.fcntl(s32(fd), F_DUPFD, 0)
+        return fcntl.fcntl(self.fd(fd), F_DUPFD, 0)
 
     def sys_dup2(self, old: int, new: int, *_: int) -> int:
         if old == new:
-            os.fstat(s32(old))
-            return s32(new)
-        return os.dup2(s32(old), s32(new), inheritable=True)
+            os.fstat(self.fd(old))
+            return self.fd(new)
+        return os.dup2(self.fd(old), self.fd(new), inheritable=True)
 
     def sys_dup3(self, old: int, new: int, flags: int, *_: int) -> int:
         if flags & ~O_CLOEXEC or old == new:
             return -errno.EINVAL
-        return os.dup2(s32(old), s32(new), inheritable=not flags & O_CLOEXEC)
+        return os.dup2(self.fd(old), self.fd(new), inheritable=not flags & O_CLOEXEC)
 
     def sys_pipe(self, fds: int, *_: int) -> int:
         return self.sys_pipe2(fds, 0)
 
     def sys_pipe2(self, fds: int, flags: int, *_: int) -> int:
+        if flags & ~(O_CLOEXEC | O_NONBLOCK | self.layout.o_direct):
+            return -errno.EINVAL
         self.mem.check(fds, 8, PROT_WRITE)
         r, w = os.pipe2(self.layout.open_flags_to_host(flags))
         self.mem.write(fds, self.layout.i32s([r, w]))
         return 0
 
     def sys_fcntl64(self, fd: int, cmd: int, arg: int, *_: int) -> int:
-        fd = s32(fd)
+        fd = self.fd(fd)
         if cmd in (F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD) or cmd in _FCNTL_INT:
             return fcntl.fcntl(fd, cmd, s32(arg))
         if cmd == F_GETFD:
@@ -186,7 +194,7 @@ class FileSyscalls(SyscallBase):
         return 0
 
     def sys_ioctl(self, fd: int, request: int, arg: int, *_: int) -> int:
-        fd = s32(fd)
+        fd = self.fd(fd)
         lay = self.layout
         os.fstat(fd)    # EBADF before ENOTTY
         if request == lay.TCGETS:
@@ -226,7 +234,7 @@ class FileSyscalls(SyscallBase):
                                            follow_symlinks=False))
 
     def sys_fstat64(self, fd: int, buf: int, *_: int) -> int:
-        return self._put_stat(buf, os.fstat(s32(fd)))
+        return self._put_stat(buf, os.fstat(self.fd(fd)))
 
     def sys_fstatat64(self, dirfd: int, path: int, buf: int, flags: int, *_: int) -> int:
         if flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH):
@@ -277,7 +285,7 @@ class FileSyscalls(SyscallBase):
         n = self.writable_prefix(dirp, count)
         if count and not n:
             return -errno.EFAULT
-        data = host.getdents64(s32(fd), n)
+        data = host.getdents64(self.fd(fd), n)
         self.mem.write(dirp, self.layout.dirents64(data))
         return len(data)
 
@@ -293,7 +301,7 @@ class FileSyscalls(SyscallBase):
         return self._statfs(size, buf, host.statfs(self.path(path)))
 
     def sys_fstatfs64(self, fd: int, size: int, buf: int, *_: int) -> int:
-        return self._statfs(size, buf, host.fstatfs(s32(fd)))
+        return self._statfs(size, buf, host.fstatfs(self.fd(fd)))
 
     def _utimensat(self, dirfd: int, path: int, times: int, flags: int, wide: bool) -> int:
         ts = None
@@ -377,7 +385,7 @@ class FileSyscalls(SyscallBase):
         return 0
 
     def sys_fchmod(self, fd: int, mode: int, *_: int) -> int:
-        os.chmod(s32(fd), mode & 0o7777)
+        os.chmod(self.fd(fd), mode & 0o7777)
         return 0
 
     def sys_fchmodat(self, dirfd: int, path: int, mode: int, *_: int) -> int:
@@ -401,7 +409,7 @@ class FileSyscalls(SyscallBase):
         return 0
 
     def sys_fchown32(self, fd: int, uid: int, gid: int, *_: int) -> int:
-        os.chown(s32(fd), self._owner(uid, True), self._owner(gid, True))
+        os.chown(self.fd(fd), self._owner(uid, True), self._owner(gid, True))
         return 0
 
     def sys_chown(self, path: int, uid: int, gid: int, *_: int) -> int:
@@ -414,7 +422,7 @@ class FileSyscalls(SyscallBase):
         return 0
 
     def sys_fchown(self, fd: int, uid: int, gid: int, *_: int) -> int:
-        os.chown(s32(fd), self._owner(uid, False), self._owner(gid, False))
+        os.chown(self.fd(fd), self._owner(uid, False), self._owner(gid, False))
         return 0
 
     def sys_fchownat(self, dirfd: int, path: int, uid: int, gid: int, flags: int,
@@ -435,7 +443,7 @@ class FileSyscalls(SyscallBase):
         return 0
 
     def sys_fchdir(self, fd: int, *_: int) -> int:
-        os.fchdir(s32(fd))
+        os.fchdir(self.fd(fd))
         return 0
 
     def sys_umask(self, mask: int, *_: int) -> int:
@@ -443,11 +451,11 @@ class FileSyscalls(SyscallBase):
 
     # -- sizes and syncing --------------------------------------------------------
     def sys_ftruncate(self, fd: int, length: int, *_: int) -> int:
-        os.ftruncate(s32(fd), s32(length))
+        os.ftruncate(self.fd(fd), s32(length))
         return 0
 
     def sys_ftruncate64(self, fd: int, _pad: int, lo: int, hi: int, *_: int) -> int:
-        os.ftruncate(s32(fd), self.pair64(lo, hi))
+        os.ftruncate(self.fd(fd), self.pair64(lo, hi))
         return 0
 
     def sys_truncate(self, path: int, length: int, *_: int) -> int:
@@ -459,11 +467,11 @@ class FileSyscalls(SyscallBase):
         return 0
 
     def sys_fsync(self, fd: int, *_: int) -> int:
-        os.fsync(s32(fd))
+        os.fsync(self.fd(fd))
         return 0
 
     def sys_fdatasync(self, fd: int, *_: int) -> int:
-        os.fdatasync(s32(fd))
+        os.fdatasync(self.fd(fd))
         return 0
 
     def sys_sync(self, *_: int) -> int:
@@ -471,7 +479,7 @@ class FileSyscalls(SyscallBase):
         return 0
 
     def sys_arm_fadvise64_64(self, fd: int, *_: int) -> int:
-        os.fstat(s32(fd))   # advice only: nothing to do beyond checking the fd
+        os.fstat(self.fd(fd))   # advice only: nothing to do beyond checking the fd
         return 0
 
     sys_fadvise64_64 = sys_fadvise64 = sys_arm_fadvise64_64

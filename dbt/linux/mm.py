@@ -12,14 +12,14 @@ import fcntl
 import os
 import stat
 
-from dbt.linux.base import SyscallBase, s32
+from dbt.linux.base import SyscallBase
 from dbt.memory import PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, page_align
 
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 1, 2, 3
 MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x100000
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 MADV_DONTNEED = 4
-# The lowest address a hint may name (Linux's default vm.mmap_min_addr).
+# The lowest address a mapping may have (Linux's default vm.mmap_min_addr).
 MMAP_MIN_ADDR = 0x10000
 _MAPPED = 8     # GuestMemory.perm bit: page is mapped
 _TOP = 1 << 32
@@ -75,7 +75,7 @@ class MemorySyscalls(SyscallBase):
         prot &= PROT_READ | PROT_WRITE | PROT_EXEC
         data = b""
         if not flags & MAP_ANONYMOUS:
-            fd = s32(fd)
+            fd = self.fd(fd)
             access = fcntl.fcntl(fd, fcntl.F_GETFL) & 3
             if access == os.O_WRONLY or (flags & 3 != MAP_PRIVATE and prot & PROT_WRITE
                                          and access != os.O_RDWR):
@@ -86,6 +86,8 @@ class MemorySyscalls(SyscallBase):
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
             if addr & (PAGE_SIZE - 1) or addr + size > _TOP:
                 return -errno.EINVAL
+            if addr < MMAP_MIN_ADDR:
+                return -errno.EPERM
             if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and \
                     not self.mem.is_free(addr, size):
                 return -errno.EEXIST

@@ -13,19 +13,24 @@ AT_FDCWD = -100
 
 # open(2) flags whose bit differs between the guest families and the x86-64 host:
 # (name, arm bit, ppc bit, host bit).  All other O_* bits are the same everywhere.
+# O_LARGEFILE stays last: open_flags_from_host leaves it out.
 _OPEN_FLAG_BITS = (
     ("O_DIRECTORY", 0o40000, 0o40000, 0o200000),
     ("O_NOFOLLOW", 0o100000, 0o100000, 0o400000),
     ("O_DIRECT", 0o200000, 0o400000, 0o40000),
     ("O_LARGEFILE", 0o400000, 0o200000, 0o100000),
 )
-# The common bits, for strace.
-OPEN_FLAG_NAMES = (
-    ("O_CREAT", 0o100), ("O_EXCL", 0o200), ("O_NOCTTY", 0o400), ("O_TRUNC", 0o1000),
-    ("O_APPEND", 0o2000), ("O_NONBLOCK", 0o4000), ("O_DSYNC", 0o10000),
-    ("O_ASYNC", 0o20000), ("O_NOATIME", 0o1000000), ("O_CLOEXEC", 0o2000000),
-    ("__O_SYNC", 0o4000000), ("O_PATH", 0o10000000), ("__O_TMPFILE", 0o20000000),
-)
+# The common bits.
+_OPEN_FLAG_COMMON = {
+    "O_CREAT": 0o100, "O_EXCL": 0o200, "O_NOCTTY": 0o400, "O_TRUNC": 0o1000,
+    "O_APPEND": 0o2000, "O_NONBLOCK": 0o4000, "O_DSYNC": 0o10000, "O_ASYNC": 0o20000,
+    "O_NOATIME": 0o1000000, "O_CLOEXEC": 0o2000000, "__O_SYNC": 0o4000000,
+    "O_PATH": 0o10000000, "__O_TMPFILE": 0o20000000,
+}
+# The order qemu's -strace lists them in.
+_OPEN_FLAG_ORDER = ("O_APPEND", "O_CREAT", "O_DIRECTORY", "O_EXCL", "O_LARGEFILE", "O_NOCTTY",
+                    "O_NOFOLLOW", "O_NONBLOCK", "O_DSYNC", "__O_SYNC", "O_ASYNC", "O_DIRECT",
+                    "O_NOATIME", "O_CLOEXEC", "O_PATH", "__O_TMPFILE", "O_TRUNC")
 
 
 def _ioc(dirbits: int, typ: str, nr: int, size: int) -> int:
@@ -77,7 +82,9 @@ class Layout:
             col = 2
         self.statfs64_size = self._statfs64.size
         self._open_bits = tuple((g[col], g[3]) for g in _OPEN_FLAG_BITS)
-        self._open_names = tuple((g[0], g[col]) for g in _OPEN_FLAG_BITS)
+        self.o_direct = _OPEN_FLAG_BITS[2][col]
+        bits = {g[0]: g[col] for g in _OPEN_FLAG_BITS} | _OPEN_FLAG_COMMON
+        self.open_flag_names = tuple((name, bits[name]) for name in _OPEN_FLAG_ORDER)
         self._open_guest_mask = sum(b for b, _ in self._open_bits)
         self._open_host_mask = sum(h for _, h in self._open_bits)
 
@@ -103,14 +110,13 @@ class Layout:
         return out
 
     def open_flags_from_host(self, flags: int) -> int:
+        """For F_GETFL.  The 64-bit host forces O_LARGEFILE on every file; a 32-bit guest
+        kernel reports it only when asked for, so it is left out (as qemu does)."""
         out = flags & ~(self._open_guest_mask | self._open_host_mask)
-        for g, h in self._open_bits:
+        for g, h in self._open_bits[:-1]:
             if flags & h:
                 out |= g
         return out
-
-    def open_flag_names(self) -> tuple[tuple[str, int], ...]:
-        return self._open_names + OPEN_FLAG_NAMES
 
     # -- files --------------------------------------------------------------------
     def stat64(self, st: os.stat_result) -> bytes:
@@ -190,7 +196,7 @@ class Layout:
     # -- time ---------------------------------------------------------------------
     def timespec32(self, ns: int) -> bytes:
         sec, nsec = divmod(ns, 1_000_000_000)
-        return self._ts32.pack(_wrap32(sec), nsec)
+        return self._ts32.pack(s32(sec), nsec)
 
     def timespec64(self, ns: int) -> bytes:
         sec, nsec = divmod(ns, 1_000_000_000)
@@ -207,14 +213,14 @@ class Layout:
 
     def timeval32(self, ns: int) -> bytes:
         sec, nsec = divmod(ns, 1_000_000_000)
-        return self._ts32.pack(_wrap32(sec), nsec // 1000)
+        return self._ts32.pack(s32(sec), nsec // 1000)
 
     def tms(self, ticks: list[int]) -> bytes:
         return self.u32_pack(ticks)
 
     def rusage(self, utime_ns: int, stime_ns: int, longs: list[int]) -> bytes:
         return self.timeval32(utime_ns) + self.timeval32(stime_ns) + self.i32s(
-            [_wrap32(v) for v in longs])
+            [s32(v) for v in longs])
 
     # -- process ------------------------------------------------------------------
     def rlimit32(self, cur: int, mx: int) -> bytes:
@@ -237,7 +243,7 @@ class Layout:
     def sysinfo(self, uptime: int, loads: tuple[int, int, int], ram: tuple[int, ...],
                 procs: int, high: tuple[int, int], mem_unit: int) -> bytes:
         """`ram` = totalram, freeram, sharedram, bufferram, totalswap, freeswap."""
-        return self._sysinfo.pack(_wrap32(uptime), *loads, *ram, procs, 0, *high, mem_unit)
+        return self._sysinfo.pack(s32(uptime), *loads, *ram, procs, 0, *high, mem_unit)
 
     # -- signals ------------------------------------------------------------------
     # The kernel's struct sigaction for rt_sigaction: handler, flags, restorer, 8-byte
@@ -270,8 +276,8 @@ _STATX_FIELDS = "IIQIIIHHQQQQ" + "qIi" * 4 + "IIII" + "Q" + "II" + "Q" + "IIII" 
 assert struct.calcsize("<" + _STATX_FIELDS) == 256
 
 
-def _wrap32(v: int) -> int:
-    """Truncate to a signed 32-bit value, as a 32-bit kernel's long would."""
+def s32(v: int) -> int:
+    """Truncate to a signed 32-bit value, as a 32-bit kernel's int or long would."""
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v & 0x80000000 else v
 

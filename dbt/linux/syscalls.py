@@ -64,6 +64,8 @@ class Linux(FileSyscalls, MemorySyscalls, ProcessSyscalls, TimeSyscalls):
             return -errno.EFAULT
         except OSError as e:
             return -(e.errno or errno.EIO)
+        except OverflowError:
+            return -errno.EINVAL     # a value the host call cannot even represent
 
     def implemented(self) -> list[str]:
         """Names in the arch's table that have an implementation (for docs and tests)."""

@@ -45,6 +45,25 @@ _KUSER = {
 }
 
 
+# GDB's register numbering for the "org.gnu.gdb.arm.core" feature: r0-r12, sp, lr, pc
+# are 0-15 and cpsr is 25 (16-24 were the FPA registers); the 'g' packet carries them
+# in this order.  No VFP feature: the armel frontend has no VFP state yet.
+_GDB_REGS = [(i, name, 32) for i, name in enumerate(REGS)] + [(25, "cpsr", 32)]
+_GDB_TARGET_XML = """<?xml version="1.0"?>
+<!DOCTYPE target SYSTEM "gdb-target.dtd">
+<target version="1.0">
+  <architecture>arm</architecture>
+  <osabi>GNU/Linux</osabi>
+  <feature name="org.gnu.gdb.arm.core">
+""" + "".join(
+    f'    <reg name="{name}" bitsize="32"'
+    + {"sp": ' type="data_ptr"', "pc": ' type="code_ptr"'}.get(name, "")
+    + (' regnum="25"' if name == "cpsr" else "") + "/>\n"
+    for _, name, _ in _GDB_REGS) + """  </feature>
+</target>
+"""
+
+
 class ARMArch:
     big_endian = False
     layout = LAYOUT
@@ -74,6 +93,33 @@ class ARMArch:
             raise UnsupportedInstruction(key & ~1, mem.peek(key & ~1, 2),
                                          "(Thumb state is not supported yet)")
         return lift_block(self, mem, key, limit or MAX_INSNS, stops)
+
+    # -- debugger view (GDB remote protocol) --------------------------------------
+    def gdb_target_xml(self) -> dict[str, str]:
+        return {"target.xml": _GDB_TARGET_XML}
+
+    def gdb_registers(self) -> list[tuple[int, str, int]]:
+        return _GDB_REGS
+
+    def gdb_get_register(self, state: CPUState, key: int, regnum: int) -> int:
+        if regnum == 15:
+            return key & ~1
+        if regnum == 25:
+            # CPSR: NZCVQ from their slots, T from the key; user mode (0b10000).
+            return (state["n"] << 31 | state["z"] << 30 | state["c"] << 29
+                    | state["v"] << 28 | state["q"] << 27 | (key & 1) << 5 | 0x10)
+        return state[REGS[regnum]]
+
+    def gdb_set_register(self, state: CPUState, key: int, regnum: int, value: int) -> int:
+        if regnum == 15:
+            state["pc"] = value & ~1
+            return (value & ~1) | (key & 1)
+        if regnum == 25:
+            for i, flag in enumerate(("n", "z", "c", "v", "q")):
+                state[flag] = (value >> (31 - i)) & 1
+            return (key & ~1) | ((value >> 5) & 1)
+        state[REGS[regnum]] = value
+        return key
 
     # -- Linux ABI ----------------------------------------------------------------
     def syscall_args(self, state: CPUState) -> tuple[int, tuple[int, ...]]:

@@ -804,7 +804,7 @@ def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
         try:
             if cond == 0xF and insn.id not in UNCONDITIONAL_OK:
                 raise _Unsupported
-            if cond >= 0xE or insn.id in UNCONDITIONAL_OK:
+            if cond >= 0xE:
                 fam(ctx)
             else:
                 with b.if_(cond_value(b, cond)):
