@@ -55,6 +55,13 @@ class Arch(Protocol):
     def extra_auxv(self) -> list[tuple[int, int]]: ...
     def arch_syscall(self, nr: int, args: tuple[int, ...], machine: object) -> int | None: ...
     def invalidate_hook(self, start: int, end: int) -> None: ...
+    def setup_signal_frame(self, machine: object, sig: int, act: tuple[int, int, int, int],
+                           code: int, addr: int, old_mask: int,
+                           altstack: tuple[int, int, int], resume: int) -> int:
+        """Push the arch's signal frame for a guest handler and point the registers at
+        it; returns the handler's key.  (sigreturn is the arch's arch_syscall: it
+        restores the frame, calls machine.linux.set_mask and sets machine.redirect.)"""
+        ...
 
     # The debugger view (dbt.gdbstub and dbt.trace).  Registers travel in the target's
     # byte order (`big_endian`); the pc is not a state slot but the block key.

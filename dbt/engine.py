@@ -16,6 +16,7 @@ from dbt.memory import GuestFault, GuestMemory
 from dbt.state import CPUState
 
 SIGILL, SIGTRAP, SIGSEGV = 4, 5, 11
+SEGV_MAPERR, SEGV_ACCERR = 1, 2
 EXIT_SYSCALL, EXIT_TRAP, EXIT_FAULT = 1, 2, 3
 
 
@@ -117,6 +118,7 @@ class Machine:
         self.mem.code_listeners.append(self.invalidate)
         self.stats = RunStats()
         self.stops: set[int] = set()
+        self.redirect: int | None = None  # where sigreturn resumes after its syscall
         # A debugger (the GDB stub) gets `stopped(signo)` when the guest takes a signal
         # and `exited(status)` at the end; `stopped` returns the signal to deliver (0: none).
         self.debugger = None
@@ -206,9 +208,11 @@ class Machine:
                 pc = e.pc if e.pc is not None else self.arch.key_pc(self.key)
                 self.key = pc
                 self.state[self.arch.layout.names[self.arch.pc_slot]] = pc
-                signo = SIGSEGV
+                signo, sync = SIGSEGV, True
+                code, addr = (SEGV_ACCERR if self.mem.is_mapped(e.addr, 1) else SEGV_MAPERR,
+                              e.addr)
             except GuestSignal as e:
-                signo = e.signo
+                signo, sync, code, addr = e.signo, e.sync, 0, e.addr
             except GuestExit as e:
                 if self.debugger is not None:
                     self.debugger.exited(e.status & 0xFF)
@@ -217,6 +221,9 @@ class Machine:
                 signo = self.debugger.stopped(signo)
                 if not signo:
                     continue
+            if sync and self.linux.catches(signo):
+                self.key = self.linux.enter_handler(signo, code, addr, self.key)
+                continue
             # Like the real machine, nothing is printed: the shell reports the signal.
             if self.debugger is not None:
                 self.debugger.killed(signo)
@@ -264,6 +271,11 @@ class Machine:
             finally:
                 self.stats.syscall_time += time.perf_counter() - t0
             self.arch.set_syscall_result(self.state, result)
+            if self.redirect is not None:  # sigreturn
+                target, self.redirect = self.redirect, None
+            while self.linux.queued:  # signals the syscall raised, with guest handlers
+                target = self.linux.enter_handler(*self.linux.queued.pop(0), target)
+            self.key = target
             return target
         if kind == EXIT_TRAP:
             self.key = target
@@ -273,4 +285,4 @@ class Machine:
     def _deliver(self, signo: int, pc: int) -> None:
         """Deliver a synchronous signal raised by the guest at `pc`."""
         self.state[self.arch.layout.names[self.arch.pc_slot]] = pc
-        raise GuestSignal(signo, core=True)
+        raise GuestSignal(signo, core=True, sync=True)

@@ -397,6 +397,11 @@ def LOAD_STORE_CASES():
     ])
 
 
+def _aligned8(rng: random.Random) -> int:
+    """A doubleword-aligned pointer (exclusive doubleword accesses need it)."""
+    return DATA + 0x800 + 8 * rng.randrange(0x100)
+
+
 def reglist(rng: random.Random, exclude: str) -> str:
     pool = [r for r in ANY if r != exclude]
     return "{" + ", ".join(sorted(rng.sample(pool, rng.randrange(1, 9)), key=ANY.index)) + "}"
@@ -440,7 +445,7 @@ def BLOCK_TRANSFER_CASES():
 def EXCLUSIVE_CASES():
     for sz in ("", "b", "h", "d"):
         t, s = ("r2, r3", "r4, r5") if sz == "d" else ("r2", "r4")
-        p = {"r1": lambda r: DATA + 0x800 + 8 * r.randrange(0x100), "r6": (1, 4, 0)}
+        p = {"r1": _aligned8}
         yield Case(f"ldrex{sz}-strex{sz}", [
             Snippet(f"ldrex{sz} {t}, [r1]\nstrex{sz} r0, {s}, [r1]", fix=p),
             Snippet(f"ldrex{sz}{cond()} {t}, [r1]\nstrex{sz}{cond()} r0, {s}, [r1]", fix=p,
@@ -524,10 +529,6 @@ def BRANCH_CASES():
 
 
 # -- every condition code on the families the cases above give only a few -------------------
-def _aligned8(rng: random.Random) -> int:
-    return DATA + 0x800 + 8 * rng.randrange(0x100)
-
-
 EVERY_COND = {
     "clz": ("clz{cc} r0, r1", {}),
     "movw": ("movw{cc} r0, #0x8001", {}),

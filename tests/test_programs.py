@@ -38,10 +38,7 @@ TIERS = list(available_tiers())
 SUPPORTED = set(supported_arches())
 # Cases that exercise something not built yet: they must fail today (strict xfail), so
 # the day they pass the marker has to go.
-KNOWN_GAPS = {
-    "signal": "delivery of signals to guest handlers is not implemented",
-    "segvcatch": "delivery of signals to guest handlers is not implemented",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _params():

@@ -14,7 +14,12 @@ class GuestExit(Exception):
 class GuestSignal(Exception):
     """A signal whose action is to terminate the guest (status 128 + signo)."""
 
-    def __init__(self, signo: int, core: bool = False) -> None:
+    def __init__(self, signo: int, core: bool = False, sync: bool = False,
+                 addr: int = 0) -> None:
         super().__init__(f"signal {signo}")
         self.signo = signo
         self.core = core
+        # A synchronous trap of the current instruction (SIGILL, SIGTRAP): a guest
+        # handler may catch it.  Otherwise the signal's action was to terminate.
+        self.sync = sync
+        self.addr = addr

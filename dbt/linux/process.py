@@ -25,6 +25,8 @@ SIGKILL, SIGSTOP = 9, 19
 _DEFAULT_IGNORED = frozenset({17, 18, 23, 28, 19, 20, 21, 22})
 _UNBLOCKABLE = 1 << (SIGKILL - 1) | 1 << (SIGSTOP - 1)
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
+SA_NODEFER, SA_RESETHAND = 0x40000000, 0x80000000
+SI_USER, SI_TKILL = 0, -6
 SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
 MINSIGSTKSZ = 2048
 
@@ -59,6 +61,9 @@ class ProcessSyscalls(SyscallBase):
         self.clear_child_tid = 0
         self.rlimits: dict[int, tuple[int, int]] = {}
         self.comm = os.path.basename(os.fsencode(machine.image.path))[:15]
+        # Signals to run guest handlers for, as (signo, si_code, address): the engine
+        # enters them when the current syscall or fault is done.
+        self.queued: list[tuple[int, int, int]] = []
 
     # -- identity -----------------------------------------------------------------
     def sys_getpid(self, *_: int) -> int:
@@ -257,7 +262,7 @@ class ProcessSyscalls(SyscallBase):
         if not 0 <= sig <= NSIG:
             return -errno.EINVAL
         if self._to_self(pid):
-            return self.signal_self(sig)
+            return self.signal_self(sig, SI_USER)
         if pid == -1:
             return 0    # "everyone but me": not something to do to the host from a guest
         os.kill(pid, sig)
@@ -273,14 +278,14 @@ class ProcessSyscalls(SyscallBase):
             return self.signal_self(sig)
         return -errno.ESRCH
 
-    def signal_self(self, sig: int) -> int:
+    def signal_self(self, sig: int, code: int = SI_TKILL) -> int:
         """The guest sent itself `sig`: ignore it, leave it pending, or act on it."""
         if sig == 0:
             return 0
         if self.sigmask & _bit(sig):
             self.sigpending |= _bit(sig)
             return 0
-        self.deliver_signal(sig)
+        self.deliver_signal(sig, code)
         return 0
 
     def _deliver_pending(self) -> None:
@@ -288,19 +293,45 @@ class ProcessSyscalls(SyscallBase):
         while ready:
             sig = (ready & -ready).bit_length()
             self.sigpending &= ~_bit(sig)
-            self.deliver_signal(sig)
+            self.deliver_signal(sig, SI_TKILL)
             ready = self.sigpending & ~self.sigmask
 
-    def deliver_signal(self, sig: int) -> None:
+    def deliver_signal(self, sig: int, code: int = SI_TKILL, addr: int = 0) -> None:
         handler = self.sigactions.get(sig, (SIG_DFL,))[0]
         if sig == SIGSTOP:
             return
         if sig != SIGKILL and (handler == SIG_IGN
                                or (handler == SIG_DFL and sig in _DEFAULT_IGNORED)):
             return
-        # Default action "terminate"; also, for now, a guest handler (delivery to
-        # handlers needs an arch signal frame: future work).
+        if sig != SIGKILL and handler not in (SIG_DFL, SIG_IGN):
+            self.queued.append((sig, code, addr))
+            return
         raise GuestSignal(sig, core=sig in CORE_SIGNALS)
+
+    def catches(self, sig: int) -> bool:
+        """Whether a synchronous `sig` (fault, trap) would run a guest handler: Linux
+        kills instead when the signal is blocked or ignored."""
+        handler = self.sigactions.get(sig, (SIG_DFL,))[0]
+        return handler not in (SIG_DFL, SIG_IGN) and not self.sigmask & _bit(sig)
+
+    def enter_handler(self, sig: int, code: int, addr: int, resume: int) -> int:
+        """Set the guest up to run its handler for `sig` (signal frame, registers,
+        mask); returns the key to continue at."""
+        act = self.sigactions[sig]
+        handler, flags, restorer, mask = act
+        old = self.sigmask
+        self.sigmask |= mask & ~_UNBLOCKABLE
+        if not flags & SA_NODEFER:
+            self.sigmask |= _bit(sig)
+        if flags & SA_RESETHAND:
+            self.sigactions[sig] = (SIG_DFL, 0, 0, 0)
+        return self.machine.arch.setup_signal_frame(self.machine, sig, act, code, addr, old,
+                                            self.altstack, resume)
+
+    def set_mask(self, mask: int) -> None:
+        """sigreturn restored the mask: signals it unblocks are delivered now."""
+        self.sigmask = mask & ~_UNBLOCKABLE
+        self._deliver_pending()
 
     # -- limits and usage ---------------------------------------------------------
     def _rlimit(self, res: int) -> tuple[int, int]:

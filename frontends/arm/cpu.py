@@ -150,7 +150,19 @@ class ARMArch:
         if nr == 0xF0002:  # cacheflush(start, end, flags)
             machine.invalidate(args[0], args[1])
             return 0
+        if nr in (119, 173):  # sigreturn, rt_sigreturn
+            from .signal import restore_frame
+            key, mask = restore_frame(machine, rt=nr == 173)
+            machine.linux.set_mask(mask)
+            machine.redirect = key
+            return machine.state["r0"]  # the syscall "returns" the restored r0
         return None
+
+    def setup_signal_frame(self, machine, sig: int, act: tuple[int, int, int, int],
+                           code: int, addr: int, old_mask: int,
+                           altstack: tuple[int, int, int], resume: int) -> int:
+        from .signal import setup_frame
+        return setup_frame(machine, sig, act, code, addr, old_mask, altstack, resume)
 
 
 class ArmelArch(ARMArch):
