@@ -362,7 +362,7 @@ def _fma(a: float, b: float, c: float) -> float:
     try:
         return float(r)
     except OverflowError:
-        return math.copysign(math.inf, r)
+        return math.inf if r > 0 else -math.inf
 
 
 def translate(machine: "Machine", key: int, block: Block) -> dict:

@@ -137,8 +137,9 @@ class JIT:
         llvm = self.llvm
         engine, tm = self._engine(level)
         mod = llvm.parse_assembly(text)
-        if level >= 2:
-            pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=2))
+        if level >= 1:
+            pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(
+                speed_level=level))
             pb.getModulePassManager().run(mod, pb)
         else:
             pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=1))
@@ -291,7 +292,7 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
     items = [(key, block)]
     seen = {key}
     queue = direct_targets(block.body)
-    warm = max(2, machine.tier.threshold // 8)
+    warm = max(2, machine.hot_threshold // 8)
     while queue and len(items) < REGION_MAX:
         k = queue.pop(0)
         tb = machine.cache.blocks.get(k)
@@ -304,10 +305,9 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
     return {k: (b, *compiled[k]) for k, b in items}
 
 
-import os  # noqa: E402
-DEFAULT_THRESHOLD = int(os.environ.get("DBT_T", 200))
-JIT_LEVEL = int(os.environ.get("DBT_JL", 0))
-HOT_LEVEL = int(os.environ.get("DBT_HL", 2))
+DEFAULT_THRESHOLD = 200   # executions before a block is compiled (--jit-threshold)
+JIT_LEVEL = 0              # --tier jit: compile fast, everything
+HOT_LEVEL = 2              # --tier auto: optimise what is hot
 register_tier(Tier("jit", translate_native))
 register_tier(Tier("auto", lambda m, k, b: {k: (b, compile_block(b, m), None, 0)},
                    promote, DEFAULT_THRESHOLD))

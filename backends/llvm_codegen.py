@@ -89,6 +89,7 @@ class RegionGen:
         self.n = 0
         self.intrinsics: set[str] = set()
         self.cur = "entry"  # the basic block being emitted (for phi operands)
+        self.slots_used: set[int] = set()
         self.faults: list[tuple[str, str, int]] = []  # (from block, address, info)
 
     # -- helpers --------------------------------------------------------------------
@@ -166,7 +167,9 @@ class RegionGen:
             self.rt_store(RT_FADDR, "%fa64")
             self.rt_store(RT_FINFO, "%fi")
             self.e(f"ret i64 {EXIT_FAULT}")
-        body = "\n".join(self.lines)
+        entry = [f"  %slot{i} = getelementptr i8, ptr %st, i64 {self.layout.offsets[i]}"
+                 for i in sorted(self.slots_used)]
+        body = "\n".join(entry + self.lines)
         sig = define_sig(self.layout.size)
         return f"define i64 @{self.name}{sig} nounwind {{\nentry:\n{body}\n}}\n"
 
@@ -188,9 +191,9 @@ class RegionGen:
         return True
 
     def state_ptr(self, slot: int) -> str:
-        p = self.tmp()
-        self.e(f"{p} = getelementptr i8, ptr %st, i64 {self.layout.offsets[slot]}")
-        return p
+        """The slot's address, computed once in the entry block."""
+        self.slots_used.add(slot)
+        return f"%slot{slot}"
 
     def op(self, s: Op) -> None:
         o = s.opcode
@@ -360,11 +363,10 @@ class RegionGen:
         self.e(f"{d} = select i1 {z}, {t} 0, {t} {q}")
 
     def guest_ptr(self, addr: str, pc: int, write: bool) -> str:
-        pi, pz, pp, pv, pm, ok = (self.tmp() for _ in range(6))
+        pi, pp, pv, pm, ok = (self.tmp() for _ in range(5))
         need = 2 if write else 1
         self.e(f"{pi} = lshr i32 {addr}, 12")
-        self.e(f"{pz} = zext i32 {pi} to i64")
-        self.e(f"{pp} = getelementptr i8, ptr %perm, i64 {pz}")
+        self.e(f"{pp} = getelementptr i8, ptr %perm, i32 {pi}")  # < 2**20: sign-safe
         self.e(f"{pv} = load i8, ptr {pp}, !tbaa {TB_PERM}")
         self.e(f"{pm} = and i8 {pv}, {need}")
         self.e(f"{ok} = icmp eq i8 {pm}, 0")

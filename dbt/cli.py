@@ -16,9 +16,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a guest program",
                          description="Run a static guest program; its stdout, stderr and "
                          "exit status are the program's own.")
-    run.add_argument("--tier", default="interp",
+    run.add_argument("--tier", default="auto",
                      help="execution tier: %(choices)s (default %(default)s)",
                      choices=sorted(TIERS))
+    run.add_argument("--jit-threshold", type=int, default=0, metavar="N",
+                     help="--tier auto: compile a block after N executions "
+                     "(default: the tier's, 200)")
     run.add_argument("--strace", action="store_true", help="log every syscall to stderr")
     run.add_argument("--stats", action="store_true",
                      help="print translation-cache statistics to stderr at exit")
@@ -86,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         opts = Options(tier=args.tier, strace=args.strace,
                        stats=args.stats or bool(args.stats_json),
                        dump_ir=args.dump_ir, verify=args.verify_ir,
-                       tb_cache_size=max(0, args.tb_cache_size))
+                       tb_cache_size=max(0, args.tb_cache_size),
+                       jit_threshold=max(0, args.jit_threshold))
         machine = Machine(args.program, [os.fsencode(args.program)]
                           + [os.fsencode(a) for a in args.args], envp, opts)
     except (LoadError, ValueError) as e:
@@ -101,16 +105,18 @@ def main(argv: list[str] | None = None) -> int:
         try:
             trace_out = (sys.stderr if args.trace in (None, "-")
                          else open(args.trace, "w", buffering=1 << 16))
+            filters = (trace.parse_range(args.trace_range) if args.trace_range else None,
+                       args.trace_symbol, args.trace_after, args.trace_count)
             if args.trace_blocks:
-                machine.tracer = trace.BlockTracer(machine, trace_out)
+                machine.tracer = trace.BlockTracer(machine, trace_out, *filters)
             else:
-                machine.tracer = trace.InsnTracer(
-                    machine, trace_out, args.trace_format,
-                    trace.parse_range(args.trace_range) if args.trace_range else None,
-                    args.trace_symbol, args.trace_after, args.trace_count)
+                machine.tracer = trace.InsnTracer(machine, trace_out, args.trace_format,
+                                                  *filters)
         except (OSError, ValueError) as e:
             print(f"dbt: {e}", file=sys.stderr)
             return 1
+    if args.stats or args.stats_json:
+        stats.time_decoding(machine)
     if args.gdb is not None:
         from dbt.gdbstub import GdbStub
         try:

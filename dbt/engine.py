@@ -22,12 +22,12 @@ EXIT_SYSCALL, EXIT_TRAP, EXIT_FAULT = 1, 2, 3
 
 @dataclass
 class Options:
-    tier: str = "interp"
+    tier: str = "auto"
     strace: bool = False
     stats: bool = False
     dump_ir: bool = False
     verify: bool = False
-    max_insns: int = 0
+    jit_threshold: int = 0   # 0: the tier's default
     tb_cache_size: int = 0   # 0: unbounded (see TranslationCache for the policy)
 
 
@@ -124,6 +124,11 @@ class Machine:
         self.debugger = None
         # An instruction/block tracer (dbt.trace) runs the guest in place of `_loop`.
         self.tracer = None
+
+    @property
+    def hot_threshold(self) -> int:
+        """Executions after which the tier recompiles a block (auto: with LLVM)."""
+        return self.options.jit_threshold or self.tier.threshold
 
     # -- translation --------------------------------------------------------------
     def lift(self, key: int, limit: int = 0):
@@ -234,7 +239,7 @@ class Machine:
             return self.tracer.loop(self)
         blocks = self.cache.blocks
         key = self.key
-        hot = self.tier.threshold if self.tier.hot is not None else -1
+        hot = self.hot_threshold if self.tier.hot is not None else -1
         try:
             while True:
                 tb = blocks.get(key)
