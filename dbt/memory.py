@@ -94,17 +94,8 @@ class GuestMemory:
     def find_free(self, length: int, top: int = MMAP_TOP) -> int | None:
         """Highest free page-aligned range of `length` bytes below `top`."""
         n = page_align(length) >> PAGE_SHIFT
-        perm = self.perm
-        end = top >> PAGE_SHIFT
-        floor = MMAP_BOTTOM >> PAGE_SHIFT
-        while end - n >= floor:
-            # Find the highest used page in the candidate window.
-            window = perm[end - n:end]
-            used = max((i for i, p in enumerate(window) if p), default=-1)
-            if used < 0:
-                return (end - n) << PAGE_SHIFT
-            end = end - n + used
-        return None
+        i = self.perm.rfind(bytes(n), MMAP_BOTTOM >> PAGE_SHIFT, top >> PAGE_SHIFT)
+        return None if i < 0 else i << PAGE_SHIFT
 
     def _discard(self, addr: int, length: int) -> None:
         start = addr & ~(PAGE_SIZE - 1)
