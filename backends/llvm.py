@@ -128,7 +128,8 @@ class JIT:
         return self._engines[level]
 
     def _compile_stub(self) -> int:
-        text = module_text([f"define i64 @exit_stub{define_sig(self.machine.arch.layout.size)} {{\n  %v = load i64, ptr %rt\n"
+        sig = define_sig(self.machine.arch.layout.size)
+        text = module_text([f"define i64 @exit_stub{sig} {{\n  %v = load i64, ptr %rt\n"
                             "  ret i64 %v\n}\n"], set(), self.triple, self.datalayout)
         engine = self._add(text, 0)
         return engine.get_function_address("exit_stub")
@@ -190,7 +191,7 @@ class JIT:
             self._publish(key, addr)
             carr, ci = counters[key]
             out[key] = (partial(_enter, self.rt, key, cfn, *self.args), carr, ci)
-        for cell_addr, arr, i, target in pending_links:
+        for _, arr, i, target in pending_links:
             if target in self.native:
                 arr[i] = self.native[target]
                 self.linked.setdefault(target, []).append((arr, i))

@@ -15,7 +15,6 @@ this file so that recording and checking use the same rules.
 Usage: record.py [--arch ARCH ...] [CASE ...]
 """
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -79,7 +78,8 @@ def shell_status(returncode):
 
 def strip_qemu_noise(stderr):
     lines = stderr.splitlines(keepends=True)
-    return b"".join(l for l in lines if not l.startswith(b"qemu: uncaught target signal"))
+    return b"".join(line for line in lines
+                    if not line.startswith(b"qemu: uncaught target signal"))
 
 
 def _no_core():
@@ -159,7 +159,8 @@ def _save(case, arch, out, err, status):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", action="append", choices=ARCHES)
     ap.add_argument("cases", nargs="*")
     opts = ap.parse_args()

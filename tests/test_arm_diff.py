@@ -520,7 +520,8 @@ def BRANCH_CASES():
     yield Case("blx-reg", [
         Snippet(f"adr r3, func\nblx{cc} r3\nb end\nfunc: add r1, r1, #1\nbx lr\nend:",
                 nstates=3) for cc in CONDS])
-    yield Case("blx-lr", [Snippet("adr lr, func\nblx lr\nb end\nfunc: add r1, r1, #1\nbx lr\nend:")])
+    yield Case("blx-lr", [Snippet("adr lr, func\nblx lr\nb end\n"
+                                  "func: add r1, r1, #1\nbx lr\nend:")])
     yield Case("bx-reg", [
         Snippet(f"adr r3, there\nbx{cc} r3\nadd r1, r1, #1\nthere: add r2, r2, #1",
                 nstates=3) for cc in CONDS[::2]])
