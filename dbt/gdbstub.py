@@ -9,15 +9,21 @@ Packets: qSupported, QStartNoAckMode, qXfer:features:read (the frontend's target
 XML), ?, g/G, p/P, m/M/X, Z0/z0 (and Z1/z1, the same here), c/C/s/S, vCont (c, C, s,
 S), qAttached, qC, qfThreadInfo, H, T, qOffsets, k/vKill, D.  Stop replies: T05 for a
 breakpoint or step, T0b for a guest SIGSEGV, ...; the guest's exit is W, death by a
-signal X.  Not supported: interrupting a running guest with ^C, watchpoints.
+signal X.  ^C in gdb (a 0x03 byte while the guest runs) stops it with SIGINT at the
+next block boundary: while gdb is attached the guest runs in this module's copy of
+the engine's dispatch loop, which checks for it (and native code is made to return
+to that loop).  Not supported: watchpoints.
 
 What a frontend provides (see dbt.arch.Arch): gdb_target_xml, gdb_registers,
 gdb_get_register, gdb_set_register, and big_endian for the byte order."""
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from dbt.arch import UnsupportedInstruction
@@ -27,7 +33,7 @@ from dbt.memory import GuestFault
 if TYPE_CHECKING:
     from dbt.engine import Machine
 
-SIGKILL, SIGTRAP, SIGILL, SIGSEGV = 9, 5, 4, 11
+SIGINT, SIGKILL, SIGTRAP, SIGILL, SIGSEGV = 2, 9, 5, 4, 11
 PACKET_SIZE = 0x4000
 
 
@@ -58,6 +64,9 @@ class GdbStub:
         self.last_stop = SIGTRAP
         self.order = "big" if machine.arch.big_endian else "little"
         self.regs = {n: (name, bits) for n, name, bits in machine.arch.gdb_registers()}
+        self.interrupted = threading.Event()
+        self.watcher: threading.Thread | None = None
+        self._wake = os.pipe()
 
     # -- top level ------------------------------------------------------------------
     def run(self) -> int:
@@ -68,6 +77,7 @@ class GdbStub:
         self.server.close()
         self.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.m.debugger = self
+        self.m.tracer = self  # run the guest in `loop`, which ^C can interrupt
         try:
             try:
                 signo = self._serve(SIGTRAP)
@@ -76,6 +86,7 @@ class GdbStub:
             if signo:
                 self.killed(signo)
                 return 128 + signo
+            self._watch()
             return self.m.run()
         except GuestExit as e:  # the guest exited while gdb single-stepped it
             self.exited(e.status & 0xFF)
@@ -88,19 +99,100 @@ class GdbStub:
     def stopped(self, signo: int) -> int:
         """The guest took `signo` (SIGTRAP at a breakpoint): report it and serve gdb
         until it resumes; returns the signal to deliver (0: none)."""
+        self._unwatch()
         self._send(self._stop_reply(signo))
         try:
-            return self._serve(signo)
+            signo = self._serve(signo)
         except _Detached:
             return 0
+        self._watch()
+        return signo
 
     def exited(self, status: int) -> None:
+        self._unwatch()
         self._send(f"W{status:02x}")
         self._close()
 
     def killed(self, signo: int) -> None:
+        self._unwatch()
         self._send(f"X{signo:02x}")
         self._close()
+
+    # -- running: the dispatch loop and ^C ----------------------------------------
+    def loop(self, m: Machine) -> None:
+        """Machine._loop, plus a check for ^C before each block."""
+        blocks = m.cache.blocks
+        key = m.key
+        hot = m.hot_threshold if m.tier.hot is not None else -1
+        interrupted = self.interrupted
+        jit = getattr(m, "jit", None)
+        if jit is not None:
+            jit.reset_budget()  # a ^C may have spent it
+        try:
+            while True:
+                if interrupted.is_set():
+                    interrupted.clear()
+                    raise GuestSignal(SIGINT)
+                tb = blocks.get(key)
+                if tb is None:
+                    m.cache.stats.misses += 1
+                    try:
+                        tb = m.translate(key)
+                    except UnsupportedInstruction as e:
+                        print(f"dbt: {e}", file=m.err)
+                        m._deliver(SIGILL, e.pc)
+                tb.count += 1
+                if tb.count == hot and tb.counters is None:
+                    m.promote(tb)
+                key = tb.fn()
+                if key > 0xFFFFFFFF:
+                    key = m._special(key)
+        finally:
+            m.key = key & 0xFFFFFFFF
+
+    def _watch(self) -> None:
+        """While the guest runs, a thread watches the connection for ^C."""
+        if self.conn is None or self.watcher is not None:
+            return
+        self.watcher = threading.Thread(target=self._watcher, name="dbt-gdb-watch",
+                                        daemon=True)
+        self.watcher.start()
+
+    def _unwatch(self) -> None:
+        if self.watcher is not None:
+            os.write(self._wake[1], b"x")
+            self.watcher.join()
+            os.read(self._wake[0], 1)
+            self.watcher = None
+
+    def _watcher(self) -> None:
+        conn = self.conn
+        while True:
+            ready, _, _ = select.select([conn, self._wake[0]], [], [])
+            if self._wake[0] in ready:
+                return
+            try:
+                data = conn.recv(4096)
+            except OSError:
+                data = b""
+            if not data:  # gdb went away: the guest runs on; `_recv` sees the EOF
+                return
+            if b"\x03" in data:
+                data = data.replace(b"\x03", b"")
+                self.interrupted.set()
+                # Make native code return to the loop: spend its budget (repeatedly,
+                # as native code may write back a stale budget once).
+                jit = getattr(self.m, "jit", None)
+                while jit is not None and self.interrupted.is_set():
+                    jit.rt[1] = 0
+                    if self._wait_wake(0.005):
+                        self.buf += data
+                        return
+            self.buf += data
+
+    def _wait_wake(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self._wake[0]], [], [], timeout)
+        return bool(ready)
 
     # -- protocol -----------------------------------------------------------------
     def _serve(self, signo: int) -> int:

@@ -20,25 +20,28 @@ if TYPE_CHECKING:
     from dbt.engine import Machine
 
 
-def instruction_counts(machine: Machine) -> dict[int, int]:
-    """Guest instruction address -> times executed."""
+def instruction_counts(machine: Machine) -> tuple[dict[int, int], dict[int, int]]:
+    """Guest instruction address -> times executed, and -> the lowest start of a block
+    that contains it."""
     counts: dict[int, int] = {}
+    owner: dict[int, int] = {}
     for tb in machine.cache.all_blocks():
         n = tb.executions
         if not n or not tb.block.ninsns:
             continue
         for pc, _, _ in machine.arch.disasm(machine.mem, tb.key, tb.block.ninsns):
             counts[pc] = counts.get(pc, 0) + n
-    return counts
+            owner[pc] = min(owner.get(pc, tb.start), tb.start)
+    return counts, owner
 
 
 def write_callgrind(machine: Machine, path: str, argv: list[str] | None = None) -> None:
-    counts = instruction_counts(machine)
+    counts, owner = instruction_counts(machine)
     by_fn: dict[str, list[tuple[int, int]]] = {}
     for pc in sorted(counts):
         sym = symbolize(machine, pc)
         name = sym.split("+")[0] if sym else None
-        by_fn.setdefault(name or f"{_block_of(machine, pc):#x}", []).append((pc, counts[pc]))
+        by_fn.setdefault(name or f"{owner[pc]:#x}", []).append((pc, counts[pc]))
     image = getattr(machine, "image", None)
     program = image.path if image is not None else "???"
     total = sum(counts.values())
@@ -54,8 +57,3 @@ def write_callgrind(machine: Machine, path: str, argv: list[str] | None = None) 
                 f.write(f"{pc:#x} {n}\n")
         f.write(f"totals: {total}\n")
 
-
-def _block_of(machine: Machine, pc: int) -> int:
-    """The start of the block that contains pc (lowest start among those covering it)."""
-    starts = [tb.start for tb in machine.cache.all_blocks() if tb.start <= pc < tb.end]
-    return min(starts) if starts else pc

@@ -18,10 +18,11 @@ JSONL:       {"seq", "pc", "sym", "bytes", "asm", "regs": {slot: [old, new]},
               "mem": [{"op": "r"|"w", "addr", "size", "value"}]}
 
 The block tracer (`--trace-blocks`) prints "SEQ PC SYMBOL TIER N" per executed block
-(N instructions).  Blocks dispatched by Python are logged as they run; native code
-logs each block it enters into a ring buffer (backends.llvm_codegen) that Python
-drains whenever native code returns, and the native budget is kept small enough
-that the ring cannot overflow in between.
+(N instructions; SEQ counts blocks, and the same filters apply to block pcs).
+Blocks dispatched by Python are logged as they run; native code logs each block it
+enters into a ring buffer (backends.llvm_codegen) that Python drains whenever native
+code returns, and the native budget is kept small enough that the ring cannot
+overflow in between.
 
 Tracing does not change what the guest does: the same instructions run with the same
 state and memory, only in smaller blocks."""
@@ -56,6 +57,18 @@ def parse_range(text: str) -> tuple[int, int]:
     return a, b
 
 
+def _ranges(sym, pc_range: tuple[int, int] | None, symbol: str | None
+            ) -> list[tuple[int, int]]:
+    """The pc ranges a traced instruction or block must lie in (all of them)."""
+    ranges = [pc_range] if pc_range else []
+    if symbol is not None:
+        r = sym.lookup(symbol)
+        if r is None:
+            raise ValueError(f"--trace-symbol {symbol}: no such symbol in the program")
+        ranges.append(r)
+    return ranges
+
+
 class InsnTracer:
     def __init__(self, machine: Machine, out: TextIO, fmt: str = "text",
                  pc_range: tuple[int, int] | None = None, symbol: str | None = None,
@@ -66,12 +79,7 @@ class InsnTracer:
         self.out = out
         self.jsonl = fmt == "jsonl"
         self.sym = symbolizer(machine)
-        self.ranges = [pc_range] if pc_range else []
-        if symbol is not None:
-            r = self.sym.lookup(symbol)
-            if r is None:
-                raise ValueError(f"--trace-symbol {symbol}: no such symbol in the program")
-            self.ranges.append(r)
+        self.ranges = _ranges(self.sym, pc_range, symbol)
         self.after = after
         self.count = count
         self.seq = 0
@@ -193,10 +201,16 @@ class BlockTracer:
 
     RING = 1 << 16
 
-    def __init__(self, machine: Machine, out: TextIO) -> None:
+    def __init__(self, machine: Machine, out: TextIO,
+                 pc_range: tuple[int, int] | None = None, symbol: str | None = None,
+                 after: int = 0, count: int | None = None) -> None:
         self.m = machine
         self.out = out
         self.sym = symbolizer(machine)
+        self.ranges = _ranges(self.sym, pc_range, symbol)
+        self.after = after
+        self.count = count
+        self.emitted = 0
         self.seq = 0
         # ring[0] counts entries; ring[1 + i % RING] holds the keys native code entered.
         self.ring = (ctypes.c_uint64 * (self.RING + 1))()
@@ -207,9 +221,14 @@ class BlockTracer:
 
     def _line(self, key: int, tier: str, n: int) -> None:
         pc = self.m.arch.key_pc(key)
-        sym = self.sym(pc) or "?"
-        self.out.write(f"{self.seq:>8} {pc:08x} {sym:<20} {tier:<6} {n}\n")
+        seq = self.seq
         self.seq += 1
+        if (seq < self.after or (self.count is not None and self.emitted >= self.count)
+                or not all(lo <= pc < hi for lo, hi in self.ranges)):
+            return
+        self.emitted += 1
+        sym = self.sym(pc) or "?"
+        self.out.write(f"{seq:>8} {pc:08x} {sym:<20} {tier:<6} {n}\n")
 
     def _drain(self) -> None:
         total = self.ring[0]
@@ -228,7 +247,7 @@ class BlockTracer:
         """Machine._loop with logging: the same lookups, translations and promotions."""
         blocks = m.cache.blocks
         key = m.key
-        hot = m.tier.threshold if m.tier.hot is not None else -1
+        hot = m.hot_threshold if m.tier.hot is not None else -1
         # Native code returns to Python at least every `budget` block transfers
         # (a region of at most 64 blocks can run between two): the ring never wraps.
         budget = self.RING // 64 - 1

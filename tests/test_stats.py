@@ -83,7 +83,7 @@ def test_counts_from_first_principles(tmp_path, tier):
 def test_bounded_cache_fifo(tmp_path, size, misses, evictions):
     # FIFO: with room for one block, the loop's two blocks evict each other on every
     # transfer; with two, only `_start` and then `mid` (the oldest) are evicted.
-    p, d = run_stats(tmp_path, LOOP, "--tb-cache-size", str(size))
+    p, d = run_stats(tmp_path, LOOP, "--tier", "interp", "--tb-cache-size", str(size))
     assert p.returncode == 184
     c = d["cache"]
     assert (c["capacity"], c["misses"], c["evictions"]) == (size, misses, evictions)
@@ -180,3 +180,19 @@ def test_profile_opens_in_callgrind_annotate(tmp_path):
     top = max(costs, key=lambda f: sum(costs[f].values()))
     assert re.search(rf"^{sum(costs[top].values()):,} \([\d.]+%\) +\?\?\?:{top} ",
                      a.stdout, re.MULTILINE)
+
+
+def test_invalidation_counted_in_every_tier(tmp_path):
+    # arm_smc rewrites a hot function and flushes it with cacheflush: one block is
+    # invalidated, and every tier runs the same instructions.
+    prog = ROOT / "testbins" / "bin" / "armel" / "arm_smc"
+    totals = set()
+    for tier in TIERS:
+        p, d = run_stats(tmp_path, prog, "--tier", tier)
+        assert p.returncode == 0 and p.stdout.endswith(b"after patch  = 000007d0\n")
+        c = d["cache"]
+        assert c["invalidations"] == 1 and c["hits"] + c["misses"] == c["lookups"]
+        if tier == "interp":
+            assert c["misses"] == d["blocks"]["translated"]  # each miss translates once
+        totals.add(d["instructions"]["total"])
+    assert len(totals) == 1
