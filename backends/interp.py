@@ -114,6 +114,7 @@ class _Gen:
         self.layout = machine.arch.layout
         self.lines: list[str] = []
         self.env: dict[str, object] = {}
+        self.mem = machine.mem
         self.nconst = 0
         # The tracer's list: each load/store appends (kind "r"/"w", address, bytes,
         # value).  None (always, but for --trace) emits no recording code at all.
@@ -296,6 +297,16 @@ class _Gen:
             return f"(({a[0]} ^ {sb}) {sym} ({a[1]} ^ {sb}))"
         return f"({a[0]} {sym} {a[1]})"
 
+    def accessor(self, ty: Ty, endian: str, store: bool) -> str:
+        """Name of the machine's checked load/store function for this access."""
+        name = f"_{'st' if store else 'ld'}{ty}{endian}"
+        if name not in self.env:
+            cache = self.mem.__dict__.setdefault("interp_accessors", {})
+            if name not in cache:
+                cache[name] = _accessor(self.mem, ty, endian, store)
+            self.env[name] = cache[name]
+        return name
+
     def _access(self, ty: Ty, endian: str, store: bool) -> str:
         if ty.bits == 8:
             return ""
@@ -310,6 +321,9 @@ class _Gen:
     def load(self, s: Op, addr: str, d: str, depth: int) -> None:
         ty = s.dst.ty
         endian, pc = s.attr
+        if not self.rec:  # one call: the check and the access (less code to compile)
+            self.emit(depth, f"{d} = {self.accessor(ty, endian, False)}({addr}, {pc})")
+            return
         self.emit(depth, f"if not PM[{addr} >> 12] & 1: _fault({addr}, 0, {pc})")
         if ty.bits == 8:
             self.emit(depth, f"{d} = M[{addr}]")
@@ -321,6 +335,9 @@ class _Gen:
     def store(self, s: Op, addr: str, val: str, depth: int) -> None:
         ty = s.args[1].ty
         endian, pc = s.attr
+        if not self.rec:
+            self.emit(depth, f"{self.accessor(ty, endian, True)}({addr}, {val}, {pc})")
+            return
         self.emit(depth, f"if not PM[{addr} >> 12] & 2: _fault({addr}, 1, {pc})")
         if ty.bits == 8:
             self.emit(depth, f"M[{addr}] = {val}")
@@ -328,6 +345,41 @@ class _Gen:
             self.emit(depth, f"{self._access(ty, endian, True)}(M, {addr}, {val})")
         if self.rec:
             self.emit(depth, f"{self.rec}(('w', {addr}, {ty.bits // 8}, {val}))")
+
+
+def _accessor(mem, ty: Ty, endian: str, store: bool) -> Callable:
+    """A checked guest load `(addr, pc) -> value` or store `(addr, value, pc)`."""
+    mm, perm = mem.mm, mem.perm
+    if ty.bits == 8:
+        if store:
+            def st8(a: int, v: int, pc: int) -> None:
+                if not perm[a >> 12] & 2:
+                    _fault(a, 1, pc)
+                mm[a] = v
+            return st8
+
+        def ld8(a: int, pc: int) -> int:
+            if not perm[a >> 12] & 1:
+                _fault(a, 0, pc)
+            return mm[a]
+        return ld8
+    code = {F32: "f", F64: "d"}.get(ty) or {16: "H", 32: "I", 64: "Q"}[ty.bits]
+    st = struct.Struct(("<" if endian == "le" else ">") + code)
+    if store:
+        pack = st.pack_into
+
+        def store_(a: int, v: int | float, pc: int) -> None:
+            if not perm[a >> 12] & 2:
+                _fault(a, 1, pc)
+            pack(mm, a, v)
+        return store_
+    unpack = st.unpack_from
+
+    def load_(a: int, pc: int) -> int | float:
+        if not perm[a >> 12] & 1:
+            _fault(a, 0, pc)
+        return unpack(mm, a)[0]
+    return load_
 
 
 def compile_block(block: Block, machine: "Machine", record: list | None = None
