@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
                      choices=sorted(TIERS))
     run.add_argument("--jit-threshold", type=int, default=0, metavar="N",
                      help="--tier auto: compile a block after N executions "
-                     "(default: the tier's, 200)")
+                     "(default: the tier's, 1000)")
     run.add_argument("--strace", action="store_true", help="log every syscall to stderr")
     run.add_argument("--stats", action="store_true",
                      help="print translation-cache statistics to stderr at exit")
