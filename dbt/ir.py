@@ -35,17 +35,11 @@ class Ty(Enum):
     F32 = ("f32", 32)
     F64 = ("f64", 64)
 
-    @property
-    def bits(self) -> int:
-        return self.value[1]
-
-    @property
-    def is_float(self) -> bool:
-        return self in (Ty.F32, Ty.F64)
-
-    @property
-    def mask(self) -> int:
-        return (1 << self.value[1]) - 1
+    def __init__(self, label: str, bits: int) -> None:
+        # Plain attributes: the lifters and backends read these constantly.
+        self.bits = bits
+        self.mask = (1 << bits) - 1
+        self.is_float = label[0] == "f"
 
     def __str__(self) -> str:
         return self.value[0]

@@ -296,27 +296,29 @@ def eliminate_dead(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
     """Drop pure ops whose results nobody uses (e.g. flags of a non-S add)."""
     used: set[int] = set()
 
-    def mark(v: Value) -> None:
-        if isinstance(v, Temp):
-            used.add(v.id)
-
     def walk(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
         out: list[Stmt] = []
         for s in reversed(stmts):
-            if isinstance(s, Exit):
-                mark(s.target)
-            elif isinstance(s, If):
+            kind = type(s)
+            if kind is Op:
+                d = s.dst
+                if d is not None and d.id not in used and s.opcode not in _EFFECTS:
+                    continue
+                for a in s.args:
+                    if type(a) is Temp:
+                        used.add(a.id)
+            elif kind is Exit:
+                if type(s.target) is Temp:
+                    used.add(s.target.id)
+            else:
                 inner = walk(s.body)
                 if not inner:
                     continue
-                mark(s.cond)
+                if type(s.cond) is Temp:
+                    used.add(s.cond.id)
                 s = If(s.cond, inner)
-            elif s.dst is not None and s.dst.id not in used and s.opcode not in _EFFECTS:
-                continue
-            else:
-                for a in s.args:
-                    mark(a)
             out.append(s)
-        return tuple(reversed(out))
+        out.reverse()
+        return tuple(out)
 
     return walk(body)
