@@ -287,6 +287,21 @@ class IRBuilder:
                      self._ntemps)
 
 
+def add_with_carry(b: IRBuilder, x: Value, y: Value, cin: Value
+                   ) -> tuple[Value, Value, Value]:
+    """x + y + cin on i32 (ARM AddWithCarry, PowerPC adde & co.): the result, the carry
+    out and the signed overflow, as i1."""
+    if isinstance(cin, Const):
+        r = b.add(b.add(x, y), const(cin.value))
+        carry = b.icmp("ule" if cin.value else "ult", r, x)
+    else:
+        wide = b.add(b.add(b.zext(x, I64), b.zext(y, I64)), b.zext(cin, I64))
+        r = b.trunc(wide, I32)
+        carry = b.trunc(b.lshr(wide, const(32, I64)), I1)
+    ov = b.trunc(b.lshr(b.and_(b.xor(x, r), b.xor(y, r)), const(31)), I1)
+    return r, carry, ov
+
+
 # Ops with an effect besides their result: never removed even when the result is unused
 # (a load may fault, so it stays too).
 _EFFECTS = frozenset({"load", "store", "put", "call"})

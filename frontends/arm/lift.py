@@ -13,7 +13,7 @@ from capstone import arm_const as A
 
 from dbt.arch import UnsupportedInstruction
 from dbt.ir import I1, I8, I16, I32, I64, Block, Const, ExitKind, Value, const
-from dbt.irbuild import IRBuilder
+from dbt.irbuild import IRBuilder, add_with_carry
 from dbt.memory import PAGE_SIZE, PROT_EXEC, GuestFault, GuestMemory
 
 from .cpu import SLOT
@@ -166,20 +166,6 @@ def operand2(ctx: Ctx, want_carry: bool) -> tuple[Value, Value | None]:
             rm = const(ctx.pc + 12)
         return shift_reg(ctx, rm, stype, ctx.r(bits(w, 11, 8)), want_carry)
     return shift_imm(ctx, rm, stype, bits(w, 11, 7), want_carry)
-
-
-def add_with_carry(b: IRBuilder, x: Value, y: Value, cin: Value
-                   ) -> tuple[Value, Value, Value]:
-    """AddWithCarry (A2.2.1): result, carry out, signed overflow."""
-    if isinstance(cin, Const):
-        r = b.add(b.add(x, y), const(cin.value))
-        carry = b.icmp("ule" if cin.value else "ult", r, x)
-    else:
-        wide = b.add(b.add(b.zext(x, I64), b.zext(y, I64)), b.zext(cin, I64))
-        r = b.trunc(wide, I32)
-        carry = b.trunc(b.lshr(wide, const(32, I64)), I1)
-    ov = b.trunc(b.lshr(b.and_(b.xor(x, r), b.xor(y, r)), const(31)), I1)
-    return r, carry, ov
 
 
 # -- families ---------------------------------------------------------------------------

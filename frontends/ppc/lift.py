@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from dbt.arch import UnsupportedInstruction
 from dbt.ir import F32, F64, I1, I8, I16, I32, I64, Block, Const, ExitKind, Value, const
-from dbt.irbuild import IRBuilder
+from dbt.irbuild import IRBuilder, add_with_carry
 from dbt.memory import PAGE_SIZE, PROT_EXEC, GuestFault, GuestMemory
 
 from . import fpu
@@ -179,19 +179,6 @@ class Ctx:
             self.set_cr(1, self.b.lshr(self.fpscr(), const(28)))
 
 
-def add_carry(b: IRBuilder, x: Value, y: Value, cin: Value) -> tuple[Value, Value, Value]:
-    """x + y + cin: result, carry out, signed overflow (XER[CA], XER[OV] semantics)."""
-    if isinstance(cin, Const):
-        r = b.add(b.add(x, y), const(cin.value))
-        carry = b.icmp("ule" if cin.value else "ult", r, x)
-    else:
-        wide = b.add(b.add(b.zext(x, I64), b.zext(y, I64)), b.zext(cin, I64))
-        r = b.trunc(wide, I32)
-        carry = b.trunc(b.lshr(wide, const(32, I64)), I1)
-    ov = b.trunc(b.lshr(b.and_(b.xor(x, r), b.xor(y, r)), const(31)), I1)
-    return r, carry, ov
-
-
 # -- families -----------------------------------------------------------------------------
 Family = Callable[[Ctx], None]
 FAMILIES: dict[int | tuple, Family] = {}
@@ -247,9 +234,9 @@ def add_immediate_carrying(ctx: Ctx) -> None:
     op = ctx.w >> 26
     imm = const(sext16(ctx.w))
     if op == 8:    # subfic: ~(RA) + SI + 1
-        r, ca, _ = add_carry(b, b.not_(ctx.r(ctx.ra)), imm, Const(1, I1))
+        r, ca, _ = add_with_carry(b, b.not_(ctx.r(ctx.ra)), imm, Const(1, I1))
     else:
-        r, ca, _ = add_carry(b, ctx.r(ctx.ra), imm, Const(0, I1))
+        r, ca, _ = add_with_carry(b, ctx.r(ctx.ra), imm, Const(0, I1))
     b.put(CA, ca)
     if op == 13:
         ctx.record(r)
@@ -290,7 +277,7 @@ def add_subtract(ctx: Ctx) -> None:
         x = b.not_(x)
     y = ctx.r(ctx.rb) if second == "b" else const(second)
     carry_in = ctx.flag(CA) if cin == "ca" else Const(cin, I1)
-    r, ca, ov = add_carry(b, x, y, carry_in)
+    r, ca, ov = add_with_carry(b, x, y, carry_in)
     if sets_ca:
         b.put(CA, ca)
     if ctx.oe:
