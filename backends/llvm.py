@@ -163,12 +163,12 @@ class JIT:
         key -> (callable, counter array, index)."""
         t0 = time.perf_counter()
         layout = self.machine.arch.layout
-        pending_links: list[tuple[int, object, int, int]] = []
+        pending_links: list[tuple[object, int, int]] = []
         counters = {}
 
         def alloc_link(target: int) -> int:
             addr, arr, i = self.links.alloc(self.stub)
-            pending_links.append((addr, arr, i, target))
+            pending_links.append((arr, i, target))
             return addr
 
         items = []
@@ -191,7 +191,7 @@ class JIT:
             self._publish(key, addr)
             carr, ci = counters[key]
             out[key] = (partial(_enter, self.rt, key, cfn, *self.args), carr, ci)
-        for _, arr, i, target in pending_links:
+        for arr, i, target in pending_links:
             if target in self.native:
                 arr[i] = self.native[target]
                 self.linked.setdefault(target, []).append((arr, i))

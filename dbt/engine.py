@@ -164,6 +164,17 @@ class Machine:
             for k in self.cache.evict(set(compiled)):
                 self._unpublish(k)
 
+    def miss(self, key: int) -> TB:
+        """A cache miss in a dispatch loop: translate, or report an instruction we
+        cannot lift and deliver SIGILL."""
+        self.cache.stats.misses += 1
+        try:
+            return self.translate(key)
+        except UnsupportedInstruction as e:
+            print(f"dbt: {e}", file=self.err)
+            self._deliver(SIGILL, e.pc)
+            raise  # not reached: _deliver raises
+
     def translate(self, key: int) -> TB:
         t0 = time.perf_counter()
         self._install(self.tier.first(self, key, self.lift(key)), self.tier.name
@@ -244,12 +255,7 @@ class Machine:
             while True:
                 tb = blocks.get(key)
                 if tb is None:
-                    self.cache.stats.misses += 1
-                    try:
-                        tb = self.translate(key)
-                    except UnsupportedInstruction as e:
-                        print(f"dbt: {e}", file=self.err)
-                        self._deliver(SIGILL, e.pc)
+                    tb = self.miss(key)
                 tb.count += 1
                 if tb.count == hot and tb.counters is None:
                     self.promote(tb)

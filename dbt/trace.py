@@ -255,12 +255,7 @@ class BlockTracer:
             while True:
                 tb = blocks.get(key)
                 if tb is None:
-                    m.cache.stats.misses += 1
-                    try:
-                        tb = m.translate(key)
-                    except UnsupportedInstruction as e:
-                        print(f"dbt: {e}", file=m.err)
-                        m._deliver(SIGILL, e.pc)
+                    tb = m.miss(key)
                 tb.count += 1
                 if tb.count == hot and tb.counters is None:
                     m.promote(tb)
