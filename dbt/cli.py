@@ -96,6 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     except (LoadError, ValueError) as e:
         print(f"dbt: {e}", file=sys.stderr)
         return 1
+    # Output files the run ends with: find out now, not after the guest has run.
+    for option, path in (("--stats-json", args.stats_json), ("--profile-out", args.profile_out)):
+        if path:
+            try:
+                open(path, "w").close()
+            except OSError as e:
+                print(f"dbt: {option} {path}: {e.strerror}", file=sys.stderr)
+                return 1
+    if not (args.trace or args.trace_blocks) and (
+            args.trace_range or args.trace_symbol or args.trace_after or args.trace_count):
+        print("dbt: the --trace-* filters need --trace", file=sys.stderr)
+        return 1
     trace_out = None
     if args.trace or args.trace_blocks:
         from dbt import trace

@@ -90,3 +90,17 @@ def test_bad_option() -> None:
 
 def test_bad_env_option() -> None:
     check_error(dbt("run", "-E", "NOEQUALS", str(HELLO)), "VAR=VALUE")
+
+
+def test_unwritable_outputs_fail_before_running(tmp_path: Path) -> None:
+    for option in ("--stats-json", "--profile-out", "--trace"):
+        r = dbt("run", option, str(tmp_path / "missing-dir" / "out"), str(HELLO))
+        check_error(r, "No such file or directory")
+
+
+def test_trace_filters_need_trace() -> None:
+    check_error(dbt("run", "--trace-count", "5", str(HELLO)), "need --trace")
+
+
+def test_bad_trace_range() -> None:
+    check_error(dbt("run", "--trace", "-", "--trace-range", "zz", str(HELLO)), "LO-HI")
