@@ -21,7 +21,7 @@ from dbt.ir import F32, I1, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty
 
 EXIT_FAULT = 3 << 32
 # rt layout (i64 fields), then per-block execution counters from RT_COUNTERS on
-RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO = 0, 8, 16, 24
+RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO, RT_STOP = 0, 8, 16, 24, 32
 RT_COUNTERS = 64
 RT_SIZE = 64 << 20
 
@@ -385,13 +385,20 @@ class RegionGen:
         self.e(f"store i64 {val}, ptr {p}, !tbaa {TB_RT}")
 
     def budget(self, key: str) -> None:
-        """Spend one unit of budget; when it runs out return `key` to Python."""
-        bp, bud, nb, ok = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        """Spend one unit of budget; when it runs out, or another thread asked native
+        code to stop (rt->stop, read volatile: a loop cannot keep it in a register),
+        return `key` to Python."""
+        bp, bud, nb, left = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        sp, stop, calm, ok = self.tmp(), self.tmp(), self.tmp(), self.tmp()
         self.e(f"{bp} = getelementptr i8, ptr %rt, i64 {RT_BUDGET}")
         self.e(f"{bud} = load i64, ptr {bp}, !tbaa {TB_RT}")
         self.e(f"{nb} = sub i64 {bud}, 1")
         self.e(f"store i64 {nb}, ptr {bp}, !tbaa {TB_RT}")
-        self.e(f"{ok} = icmp sgt i64 {nb}, 0")
+        self.e(f"{left} = icmp sgt i64 {nb}, 0")
+        self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {RT_STOP}")
+        self.e(f"{stop} = load volatile i64, ptr {sp}, !tbaa {TB_RT}")
+        self.e(f"{calm} = icmp eq i64 {stop}, 0")
+        self.e(f"{ok} = and i1 {left}, {calm}")
         go, stop = self.label("go"), self.label("stop")
         self.e(f"br i1 {ok}, label %{go}, label %{stop}")
         self.start(stop)

@@ -179,7 +179,7 @@ class GdbStub:
                 # as native code may write back a stale budget once).
                 jit = getattr(self.m, "jit", None)
                 while jit is not None and self.interrupted.is_set():
-                    jit.rt[1] = 0
+                    jit.request_exit()
                     if self._wait_wake(0.005):
                         self.buf += data
                         return

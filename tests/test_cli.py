@@ -104,3 +104,21 @@ def test_trace_filters_need_trace() -> None:
 
 def test_bad_trace_range() -> None:
     check_error(dbt("run", "--trace", "-", "--trace-range", "zz", str(HELLO)), "LO-HI")
+
+
+@pytest.mark.parametrize("tier", ["interp", "jit", "auto"])
+def test_ctrl_c_stops_a_spinning_guest(tier: str) -> None:
+    """^C reaches dbt even while a native loop runs (status 130, like a shell)."""
+    import signal
+    import time
+    p = subprocess.Popen([sys.executable, "-m", "dbt", "run", "--tier", tier,
+                          str(ROOT / "testbins/bin/armel/spin")], stderr=subprocess.PIPE)
+    try:
+        time.sleep(2)  # long enough for the auto tier to compile the loop
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=20) == 130
+        assert b"Traceback" not in p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
