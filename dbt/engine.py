@@ -221,9 +221,7 @@ class Machine:
             try:
                 self._loop()
             except GuestFault as e:
-                pc = e.pc if e.pc is not None else self.arch.key_pc(self.key)
-                self.key = pc
-                self.state[self.arch.layout.names[self.arch.pc_slot]] = pc
+                self.stop_at_fault(e)
                 signo, sync = SIGSEGV, True
                 code, addr = (SEGV_ACCERR if self.mem.is_mapped(e.addr, 1) else SEGV_MAPERR,
                               e.addr)
@@ -297,3 +295,9 @@ class Machine:
         """Deliver a synchronous signal raised by the guest at `pc`."""
         self.state[self.arch.layout.names[self.arch.pc_slot]] = pc
         raise GuestSignal(signo, core=True, sync=True)
+
+    def stop_at_fault(self, e: GuestFault) -> None:
+        """Point key and the pc slot at the instruction that faulted."""
+        pc = e.pc if e.pc is not None else self.arch.key_pc(self.key)
+        self.key = pc
+        self.state[self.arch.layout.names[self.arch.pc_slot]] = pc

@@ -316,9 +316,7 @@ class GdbStub:
         try:
             m.step()
         except GuestFault as e:
-            pc = e.pc if e.pc is not None else m.arch.key_pc(m.key)
-            m.key = pc
-            m.state[m.arch.layout.names[m.arch.pc_slot]] = pc
+            m.stop_at_fault(e)
             return SIGSEGV
         except GuestSignal as e:
             return e.signo
