@@ -14,7 +14,6 @@ import functools
 import io
 import random
 import signal
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from unicorn import arm_const as U
 
 from dbt.engine import Machine, Options
 from dbt.memory import PROT_EXEC, PROT_READ, PROT_WRITE
+from diffcommon import data_difference, seed_of
 
 CODE = 0x10000
 CODE_SIZE = 0x1000
@@ -270,16 +270,10 @@ def differences(want: Result, got: Result, udf: int) -> list[str]:
     for k in FLAG_BITS:
         if want.flags[k] != got.flags[k]:
             out.append(f"{k.upper()}: unicorn {want.flags[k]} dbt {got.flags[k]}")
-    if want.data != got.data:
-        bad = [i for i in range(DATA_SIZE) if want.data[i] != got.data[i]]
-        lo, hi = bad[0] & ~3, min(bad[-1] + 4, bad[0] + 32) & ~3
-        out.append(f"data differs at {len(bad)} bytes from {DATA + bad[0]:#x}: unicorn "
-                   f"{want.data[lo:hi].hex()} dbt {got.data[lo:hi].hex()} (from {DATA + lo:#x})")
+    data = data_difference(want.data, got.data, DATA)
+    if data:
+        out.append(data)
     return out
-
-
-def seed_of(text: str) -> int:
-    return zlib.crc32(text.encode())
 
 
 def check(case: Case, tier: str) -> None:
