@@ -7,6 +7,7 @@ The function returns the next block key (< 2**32), or for a syscall exit
 
 from __future__ import annotations
 
+import marshal
 import math
 import struct
 from typing import TYPE_CHECKING, Callable
@@ -116,6 +117,9 @@ class _Gen:
         self.env: dict[str, object] = {}
         self.mem = machine.mem
         self.nconst = 0
+        # name -> how to rebuild the bound object in another process (for the persistent
+        # cache); None for objects that cannot be (then the code is not cacheable).
+        self.specs: dict[str, tuple | None] = {}
         # The tracer's list: each load/store appends (kind "r"/"w", address, bytes,
         # value).  None (always, but for --trace) emits no recording code at all.
         self.rec = self.bind(record.append) if record is not None else None
@@ -126,13 +130,14 @@ class _Gen:
         if x.ty.is_float:
             if math.isfinite(x.value):
                 return repr(float(x.value))
-            return self.bind(float(x.value))
+            return self.bind(float(x.value), ("float", float(x.value)))
         return str(x.value)
 
-    def bind(self, obj: object) -> str:
+    def bind(self, obj: object, spec: tuple | None = None) -> str:
         self.nconst += 1
         name = f"k{self.nconst}"
         self.env[name] = obj
+        self.specs[name] = spec
         return name
 
     def emit(self, depth: int, text: str) -> None:
@@ -228,12 +233,12 @@ class _Gen:
             e = self.fround(f"float({x})", ty)
         elif o == "bitcast":
             if ty.is_float:
-                e = f"_b2f({a[0]}, {self.bind(ty)})"
+                e = f"_b2f({a[0]}, {self.bind(ty, ('ty', str(ty)))})"
             else:
-                e = f"_f2b({a[0]}, {self.bind(s.args[0].ty)})"
+                e = f"_f2b({a[0]}, {self.bind(s.args[0].ty, ('ty', str(s.args[0].ty)))})"
         elif o == "call":
             h = HELPERS[s.attr[0]]
-            fn = self.bind(h.fn)
+            fn = self.bind(h.fn, ("helper", h.name))
             call = f"{fn}({', '.join(a)})"
             if d:
                 e = call
@@ -301,10 +306,8 @@ class _Gen:
         """Name of the machine's checked load/store function for this access."""
         name = f"_{'st' if store else 'ld'}{ty}{endian}"
         if name not in self.env:
-            cache = self.mem.__dict__.setdefault("interp_accessors", {})
-            if name not in cache:
-                cache[name] = _accessor(self.mem, ty, endian, store)
-            self.env[name] = cache[name]
+            self.env[name] = _cached_accessor(self.mem, ty, endian, store)
+            self.specs[name] = ("acc", str(ty), endian, store)
         return name
 
     def _access(self, ty: Ty, endian: str, store: bool) -> str:
@@ -382,24 +385,72 @@ def _accessor(mem, ty: Ty, endian: str, store: bool) -> Callable:
     return load_
 
 
+def _cached_accessor(mem, ty: Ty, endian: str, store: bool) -> Callable:
+    cache = mem.__dict__.setdefault("interp_accessors", {})
+    name = f"_{'st' if store else 'ld'}{ty}{endian}"
+    if name not in cache:
+        cache[name] = _accessor(mem, ty, endian, store)
+    return cache[name]
+
+
+_TYS = {str(t): t for t in Ty}
+
+
+def _base_env(machine: "Machine") -> dict[str, object]:
+    views = machine.state.views
+    return {"SI": views["I"], "SQ": views["Q"], "Sf": views["f"], "Sd": views["d"],
+            "M": machine.mem.mm, "PM": machine.mem.perm, "_fault": _fault, "_rotr": _rotr,
+            "_sdiv": _sdiv, "_srem": _srem, "_bswap": _bswap, "_f32r": _f32_round,
+            "_fdiv": _fdiv, "_fsqrt": _fsqrt, "_fabs": math.fabs, "_fma": _fma,
+            "_fptoi": _fptoi, "_b2f": _bits_to_float, "_f2b": _float_to_bits}
+
+
+def _resolve(spec: tuple, name: str, base: dict, machine: "Machine") -> object:
+    kind = spec[0]
+    if kind == "env":
+        return base[name]
+    if kind == "float":
+        return spec[1]
+    if kind == "ty":
+        return _TYS[spec[1]]
+    if kind == "helper":
+        return HELPERS[spec[1]].fn
+    if kind == "acc":
+        return _cached_accessor(machine.mem, _TYS[spec[1]], spec[2], spec[3])
+    raise ValueError(f"bad binding {spec!r}")
+
+
+def _from_artifact(artifact: bytes, machine: "Machine") -> Callable[[], int]:
+    """The block function from its persistent form: (code, names, how to bind each)."""
+    code, names, specs = marshal.loads(artifact)
+    base = _base_env(machine)
+    ns = {n: _resolve(sp, n, base, machine) for n, sp in zip(names, specs)}
+    exec(code, ns)
+    return ns["blk"]
+
+
 def compile_block(block: Block, machine: "Machine", record: list | None = None
                   ) -> Callable[[], int]:
+    pcache = machine.pcache if record is None else None
+    artifact = getattr(block, "artifact", None)
+    if artifact is not None and record is None:
+        return _from_artifact(artifact, machine)
     g = _Gen(block, machine, record)
     g.stmts(block.body, 1)
-    views = machine.state.views
-    env = {"SI": views["I"], "SQ": views["Q"], "Sf": views["f"], "Sd": views["d"],
-           "M": machine.mem.mm, "PM": machine.mem.perm, "_fault": _fault, "_rotr": _rotr,
-           "_sdiv": _sdiv, "_srem": _srem, "_bswap": _bswap, "_f32r": _f32_round,
-           "_fdiv": _fdiv, "_fsqrt": _fsqrt, "_fabs": math.fabs, "_fma": _fma,
-           "_fptoi": _fptoi, "_b2f": _bits_to_float, "_f2b": _float_to_bits, **g.env}
+    env = {**_base_env(machine), **g.env}
     body = "\n".join(g.lines)
     # Bind only what the body uses, as defaults: locals are the fastest names.
     used = {k: v for k, v in env.items() if k in body}
     src = f"def blk({', '.join(f'{k}={k}' for k in used)}):\n{body}\n"
     ns: dict[str, object] = dict(used)
-    exec(compile(src, f"<block {block.pc:#x}>", "exec"), ns)
+    code = compile(src, f"<block {block.pc:#x}>", "exec")
+    exec(code, ns)
     fn = ns["blk"]
     fn.source = src  # for debugging
+    if pcache is not None:
+        specs = tuple(g.specs.get(k, ("env",)) for k in used)
+        if all(sp is not None for sp in specs):
+            pcache.set_artifact(block, marshal.dumps((code, tuple(used), specs)))
     return fn
 
 

@@ -2,12 +2,16 @@
 chains natively, and registers the "jit" (compile everything before it runs) and
 "auto" (interpret first, compile hot blocks) tiers.
 
-Native runtime data lives in ctypes arrays whose addresses are baked into the code:
-- rt: next_key, budget, fault address, fault info (see llvm_codegen);
-- link slots: one pointer per direct exit, patched to the target's code once the target
-  is native (until then the exit stub, which returns rt->next_key to Python);
+Native runtime data all lives in rt, one 64 MiB reservation (an mmap, viewed as a ctypes
+u64 array) that native code reaches only through its %rt parameter, so generated code
+holds no host address (layout in llvm_codegen):
+- control words: next_key, budget, fault address and info, stop request, trace ring;
+- the helper table: a ctypes callback per IR helper, numbered by sorted name;
 - the hash table (key, code) that computed exits probe inline;
-- per-block execution counters."""
+- cells, allocated in compile order: per-block execution counters, and link slots --
+  one code pointer per direct exit, patched to the target's code once the target is
+  native (until then the exit stub, which returns rt->next_key to Python).  Link
+  bookkeeping keeps (rt, index) cells."""
 
 from __future__ import annotations
 
@@ -20,20 +24,20 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Callable
 
+from dbt import trace
 from dbt.arch import Tier, register_tier
 from dbt.ir import F32, F64, HELPERS, I1, I8, I16, I32, I64, Block, Exit, ExitKind, If, Stmt
 from dbt.memory import MAP_NORESERVE
 
 from .interp import compile_block
 from .llvm_codegen import (
-    RT_COUNTERS, RT_SIZE, RegionGen, define_sig, module_text, table_hash,
+    MAX_HELPERS, RT_CELLS, RT_HELPERS, RT_RING, RT_SIZE, RT_TABLE, TABLE_BITS, RegionGen,
+    define_sig, module_text, table_hash,
 )
 
 if TYPE_CHECKING:
     from dbt.engine import Machine
 
-TABLE_BITS = 16
-CHUNK = 4096
 BUDGET = 1 << 62
 REGION_MAX = 64
 _CTYPES = {I1: ctypes.c_bool, I8: ctypes.c_uint8, I16: ctypes.c_uint16, I32: ctypes.c_uint32,
@@ -53,24 +57,6 @@ def _binding():
         llvm.initialize_native_asmprinter()
         _llvm = llvm
     return _llvm
-
-
-class _Chunks:
-    """Growable storage of u64 cells with stable addresses."""
-
-    def __init__(self) -> None:
-        self.chunks: list = []
-        self.used = CHUNK
-
-    def alloc(self, init: int = 0) -> tuple[int, object, int]:
-        if self.used == CHUNK:
-            self.chunks.append((ctypes.c_uint64 * CHUNK)())
-            self.used = 0
-        arr = self.chunks[-1]
-        i = self.used
-        self.used += 1
-        arr[i] = init
-        return ctypes.addressof(arr) + 8 * i, arr, i
 
 
 def direct_targets(body: tuple[Stmt, ...]) -> list[int]:
@@ -93,26 +79,26 @@ class JIT:
         self.triple = llvm.get_process_triple()
         self._engines: dict[int, tuple] = {}
         self.datalayout = str(self._engine(0)[1].target_data)
-        # rt: four control words, then the block counters; reserved, not touched,
-        # so untouched counter pages cost nothing.
+        # rt: control words, helper table, hash table, then counters and link slots;
+        # reserved, not touched, so untouched cell pages cost nothing.
         self._rt_map = mmap.mmap(-1, RT_SIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
                                  | MAP_NORESERVE)
         self.rt = (ctypes.c_uint64 * (RT_SIZE // 8)).from_buffer(self._rt_map)
         self.rt[1] = BUDGET
         self.rt_addr = ctypes.addressof(self.rt)
-        self.ncounters = 0
+        self.ncells = 0                           # cells used from RT_CELLS on
         size = 1 << TABLE_BITS
-        self.table = (ctypes.c_uint64 * (2 * size))()
-        for i in range(size):
-            self.table[2 * i] = 0xFFFFFFFFFFFFFFFF
-        self.table_addr = ctypes.addressof(self.table)
+        self.table = (ctypes.c_uint64 * (2 * size)).from_buffer(self._rt_map, RT_TABLE)
+        ctypes.memset(self.table, 0xFF, ctypes.sizeof(self.table))  # every key ~0: empty
         self.table_mask = size - 1
-        self.links = _Chunks()
+        self.callbacks: dict[str, object] = {}   # helper name -> its ctypes callback
+        self.helper_index: dict[str, int] = {}   # helper name -> its rt helper slot
+        for name in sorted(HELPERS):
+            self._helper(name)
         self.native: dict[int, int] = {}          # key -> code address
         self.waiting: dict[int, list] = {}        # key -> link cells to patch
         self.linked: dict[int, list] = {}         # key -> link cells pointing at it
         self.modules = []
-        self.callbacks: dict[str, object] = {}   # helper name -> its ctypes callback
         self.compile_time = 0.0
         self.blocks_compiled = 0
         self.stub = self._compile_stub()
@@ -135,12 +121,23 @@ class JIT:
         sig = define_sig(self.machine.arch.layout.size)
         text = module_text([f"define i64 @exit_stub{sig} {{\n  %v = load i64, ptr %rt\n"
                             "  ret i64 %v\n}\n"], set(), self.triple, self.datalayout)
-        engine = self._add(text, 0)
+        engine = self._add(text, 0, cacheable=False)
         return engine.get_function_address("exit_stub")
 
-    def _add(self, text: str, level: int):
+    def _add(self, text: str, level: int, cacheable: bool = True):
+        """Compile a module's text at `level` and load it into that level's engine.  With
+        a persistent cache (dbt.pcache), the object code is looked up by the text first
+        and stored after compiling: the text holds no host address, so equal text means
+        code that works in any process."""
         llvm = self.llvm
         engine, tm = self._engine(level)
+        pcache = self.machine.pcache if cacheable else None
+        key = None
+        if pcache is not None:
+            key = pcache.native_key(text, level, self._target_id(tm))
+            obj = pcache.native_get(key)
+            if obj is not None:
+                return self._load_object(engine, obj)
         mod = llvm.parse_assembly(text)
         if level >= 1:
             pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(
@@ -155,10 +152,31 @@ class JIT:
             for fn in mod.functions:
                 if not fn.is_declaration:
                     fpm.run(fn, pb)
+        if key is not None:
+            obj = tm.emit_object(mod)
+            pcache.native_put(key, obj)
+            return self._load_object(engine, obj)
         engine.add_module(mod)
         engine.finalize_object()
         self.modules.append(mod)
         return engine
+
+    def _load_object(self, engine, obj: bytes):
+        ref = self.llvm.ObjectFileRef.from_data(obj)
+        engine.add_object_file(ref)
+        engine.finalize_object()
+        self.modules.append(ref)
+        return engine
+
+    def _target_id(self, tm) -> str:
+        """What besides the IR text shapes the object code: LLVM and its target."""
+        tid = getattr(self, "_tid", None)
+        if tid is None:
+            import llvmlite
+            tid = self._tid = (f"llvmlite {llvmlite.__version__} llvm "
+                               f"{self.llvm.llvm_version_info} {self.triple} "
+                               f"{tm.target_data}")
+        return tid
 
     # -- compilation ----------------------------------------------------------------
     def compile(self, blocks: list[tuple[int, Block]], level: int
@@ -171,20 +189,20 @@ class JIT:
         counters = {}
 
         def alloc_link(target: int) -> int:
-            addr, arr, i = self.links.alloc(self.stub)
-            pending_links.append((arr, i, target))
-            return addr
+            i = self._cell(self.stub)
+            pending_links.append((self.rt, i, target))
+            return 8 * i
 
         items = []
         for key, block in blocks:
-            if RT_COUNTERS + 8 * self.ncounters >= RT_SIZE:
-                raise MemoryError("native block counters exhausted")
-            counters[key] = (self.rt, RT_COUNTERS // 8 + self.ncounters)
-            items.append((key, block, RT_COUNTERS + 8 * self.ncounters))
-            self.ncounters += 1
+            i = self._cell(0)
+            counters[key] = (self.rt, i)
+            items.append((key, block, 8 * i))
+        if trace.native_ring is not None:
+            self.rt[RT_RING // 8] = trace.native_ring[0]
         name = f"r{len(self.modules)}_{blocks[0][0]:x}"
         g = RegionGen(name, items, layout, self.machine.arch.big_endian, alloc_link,
-                      self.table_addr, self.table_mask, self._helper)
+                      self.table_mask, self._helper)
         text = g.generate()
         engine = self._add(module_text([text], g.intrinsics, self.triple, self.datalayout),
                            level)
@@ -204,6 +222,15 @@ class JIT:
         self.compile_time += time.perf_counter() - t0
         self.blocks_compiled += len(blocks)
         return out
+
+    def _cell(self, init: int) -> int:
+        """A fresh rt cell (counter or link slot) holding `init`: its u64 index in rt."""
+        i = RT_CELLS // 8 + self.ncells
+        if i >= RT_SIZE // 8:
+            raise MemoryError("native runtime cells (counters, link slots) exhausted")
+        self.ncells += 1
+        self.rt[i] = init
+        return i
 
     def _publish(self, key: int, addr: int) -> None:
         self.native[key] = addr
@@ -226,15 +253,23 @@ class JIT:
             self.waiting.setdefault(key, []).append((arr, i))
 
     def _helper(self, name: str):
-        """(code address, return type, argument types) of an IR helper: a ctypes
-        callback into its Python implementation, kept alive as long as the JIT."""
+        """(rt offset of its code pointer, return type, argument types) of an IR helper.
+        The code is a ctypes callback into its Python implementation, kept alive as
+        long as the JIT.  Slots follow the sorted helper names known when the JIT
+        starts (a helper registered later takes the next free slot); generated code
+        also names the helper it calls, so equal text always means equal code."""
         h = HELPERS[name]
-        cb = self.callbacks.get(name)
-        if cb is None:
+        i = self.helper_index.get(name)
+        if i is None:
+            i = len(self.helper_index)
+            if i >= MAX_HELPERS:
+                raise MemoryError("too many IR helpers for the rt helper table")
             proto = ctypes.CFUNCTYPE(_CTYPES[h.ret] if h.ret is not None else None,
                                      *(_CTYPES[t] for t in h.args))
             cb = self.callbacks[name] = proto(h.fn)
-        return ctypes.cast(cb, ctypes.c_void_p).value, h.ret, h.args
+            self.rt[RT_HELPERS // 8 + i] = ctypes.cast(cb, ctypes.c_void_p).value
+            self.helper_index[name] = i
+        return RT_HELPERS + 8 * i, h.ret, h.args
 
     def fault(self) -> tuple[int, bool, int]:
         info = self.rt[3]

@@ -1,6 +1,7 @@
-"""IR -> LLVM IR text.  One LLVM function per guest block, all with the signature
+"""IR -> LLVM IR text.  One LLVM function per region of guest blocks (RegionGen), all
+with the signature
 
-    i64 @b_<key>(ptr noalias %st, ptr noalias %mem, ptr noalias %perm, ptr noalias %rt)
+    i64 @r<n>_<key>(ptr noalias %st, ptr noalias %mem, ptr noalias %perm, ptr noalias %rt)
 
 returning the next block key (< 2**32) or a special exit code (as the interpreter's,
 plus FAULT).  Direct exits tail-call through a link slot (patched to the target's code
@@ -10,7 +11,29 @@ code runs before Python regains control.
 
 Memory accesses check the page-permission byte and, on failure, record the fault in rt
 and return FAULT.  State, guest memory, permissions and rt are separate TBAA classes, so
-LLVM keeps guest registers in host registers within a function."""
+LLVM keeps guest registers in host registers within a function.
+
+The generated text holds no host address: all native runtime data the code touches lives
+in (or is reached through) rt, addressed as constant offsets from %rt, so the same text
+means the same code in any process (object code can be cached, keyed by the text).
+rt layout (byte offsets; u64 cells unless said):
+
+    0  RT_NEXT     next block key (set by every caller of a region function)
+    8  RT_BUDGET   block transfers left before native code returns to Python
+    16 RT_FADDR    fault: guest address
+    24 RT_FINFO    fault: pc | is_write << 32
+    32 RT_STOP     nonzero: another thread asks native code to return (read volatile)
+    40 RT_RING     --trace-blocks: address of the ring of entered keys (dbt.trace)
+    64 RT_HELPERS  helper function pointers, one per IR helper: slot i holds the i-th
+                   name of dbt.ir.HELPERS in sorted order (as the JIT numbered them)
+    RT_TABLE       the native hash table: 2**TABLE_BITS entries (key, code pointer),
+                   key ~0 when empty, indexed by table_hash(key)
+    RT_CELLS..     per-block execution counters and link slots (code pointer per direct
+                   exit), allocated in compile order up to RT_SIZE
+
+Helpers called from native code must not compile or patch native code (they are plain
+computations): rt is noalias, so LLVM may keep link slots and table entries loaded
+across a helper call."""
 
 from __future__ import annotations
 
@@ -20,10 +43,14 @@ from dbt import trace
 from dbt.ir import F32, I1, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty, Value
 
 EXIT_FAULT = 3 << 32
-# rt layout (i64 fields), then per-block execution counters from RT_COUNTERS on
-RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO, RT_STOP = 0, 8, 16, 24, 32
-RT_COUNTERS = 64
+# rt layout (see the module docstring)
+RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO, RT_STOP, RT_RING = 0, 8, 16, 24, 32, 40
+RT_HELPERS = 64
+TABLE_BITS = 16
+RT_TABLE = 4096
+RT_CELLS = RT_TABLE + (16 << TABLE_BITS)
 RT_SIZE = 64 << 20
+MAX_HELPERS = (RT_TABLE - RT_HELPERS) // 8
 
 LTY = {"i1": "i1", "i8": "i8", "i16": "i16", "i32": "i32", "i64": "i64",
        "f32": "float", "f64": "double"}
@@ -50,6 +77,7 @@ PRELUDE = """
 !9 = !{!"link", !0, i64 0}
 !10 = !{!9, !9, i64 0}
 !11 = !{!"branch_weights", i32 1, i32 100000}
+!12 = !{}
 """
 TB_STATE, TB_GUEST, TB_PERM, TB_RT, TB_LINK = "!2", "!4", "!6", "!8", "!10"
 
@@ -64,16 +92,20 @@ def fconst(v: float, ty: Ty) -> str:
 
 
 class RegionGen:
-    """Lowers a region -- blocks (key, block, counter address) -- into one function.
+    """Lowers a region -- blocks (key, block, rt offset of its counter) -- into one
+    function.
 
     The function starts by switching on rt->next_key (which every caller sets) to the
     block to run; a direct exit to a block of the region is a plain branch, so a hot
     loop is a real loop that LLVM can keep in host registers.  Other exits leave
-    through link slots or the hash table as described above."""
+    through link slots or the hash table as described above.
+
+    alloc_link(target) returns the rt offset of a new link slot for a direct exit to
+    `target`; helper(name) returns (rt offset of the helper's function pointer, return
+    type, argument types)."""
 
     def __init__(self, name: str, items: list[tuple[int, Block, int]], layout,
-                 big_endian: bool, alloc_link, table_addr: int, table_mask: int,
-                 helper_addr) -> None:
+                 big_endian: bool, alloc_link, table_mask: int, helper) -> None:
         self.name = name
         self.items = items
         self.keys = {k: f"blk{i}" for i, (k, _, _) in enumerate(items)}
@@ -82,9 +114,8 @@ class RegionGen:
         self.layout = layout
         self.big_endian = big_endian
         self.alloc_link = alloc_link
-        self.table_addr = table_addr
         self.table_mask = table_mask
-        self.helper_addr = helper_addr
+        self.helper = helper
         self.lines: list[str] = []
         self.n = 0
         self.intrinsics: set[str] = set()
@@ -120,15 +151,17 @@ class RegionGen:
     def intr(self, decl: str) -> None:
         self.intrinsics.add(decl)
 
-    def ring_append(self, key: int, ring_addr: int, size: int) -> None:
+    def ring_append(self, key: int, size: int) -> None:
         """--trace-blocks (dbt.trace.BlockTracer): log the block's key in the ring of
-        u64s at ring_addr -- [0] counts entries, [1 + n % size] holds the n-th key."""
-        n, n1, i, slot = self.tmp(), self.tmp(), self.tmp(), self.tmp()
-        ring = f"inttoptr (i64 {ring_addr} to ptr)"
+        u64s whose address is in rt->ring -- [0] counts entries, [1 + n % size] holds
+        the n-th key."""
+        rp, ring, n, n1, i, i1, slot = (self.tmp() for _ in range(7))
+        self.e(f"{rp} = getelementptr i8, ptr %rt, i64 {RT_RING}")
+        self.e(f"{ring} = load ptr, ptr {rp}, !tbaa {TB_RT}")
         self.e(f"{n} = load i64, ptr {ring}, !tbaa {TB_RT}")
         self.e(f"{i} = and i64 {n}, {size - 1}")
-        self.e(f"{slot} = getelementptr i64, ptr inttoptr (i64 {ring_addr + 8} "
-               f"to ptr), i64 {i}")
+        self.e(f"{i1} = add i64 {i}, 1")
+        self.e(f"{slot} = getelementptr i64, ptr {ring}, i64 {i1}")
         self.e(f"store i64 {key}, ptr {slot}, !tbaa {TB_RT}")
         self.e(f"{n1} = add i64 {n}, 1")
         self.e(f"store i64 {n1}, ptr {ring}, !tbaa {TB_RT}")
@@ -153,7 +186,7 @@ class RegionGen:
             self.e(f"{c1} = add i64 {c0}, 1")
             self.e(f"store i64 {c1}, ptr {cp}, !tbaa {TB_RT}")
             if trace.native_ring is not None:
-                self.ring_append(key, *trace.native_ring)
+                self.ring_append(key, trace.native_ring[1])
             if self.stmts(block.body):
                 raise ValueError("block falls off its end")
         if self.faults:
@@ -295,11 +328,17 @@ class RegionGen:
             self.intr(f"declare {t} @llvm.{sat}.{t}.{fs}({lty(src)})")
             self.e(f"{d} = call {t} @llvm.{sat}.{t}.{fs}({lty(src)} {a[0]})")
         elif o == "call":
-            addr, ret, argtys = self.helper_addr(s.attr[0])
+            name = s.attr[0]
+            off, ret, argtys = self.helper(name)
             args = ", ".join(f"{lty(x.ty)} {v}" for x, v in zip(s.args, a))
             rt = lty(ret) if ret is not None else "void"
-            fp = self.tmp()
-            self.e(f"{fp} = inttoptr i64 {addr} to ptr")
+            # The pointer's value name carries the helper's name, so the text says
+            # which helper it calls, not only which rt slot.
+            hp = self.tmp()
+            self.n += 1
+            fp = f"%helper.{name}.{self.n}"
+            self.e(f"{hp} = getelementptr i8, ptr %rt, i64 {off}")
+            self.e(f"{fp} = load ptr, ptr {hp}, !tbaa {TB_LINK}, !invariant.load !12")
             self.e(f"{d + ' = ' if d else ''}call {rt} {fp}({args})")
         else:
             raise NotImplementedError(f"llvm: no lowering for {s}")
@@ -423,8 +462,9 @@ class RegionGen:
             self.budget(str(target))
             self.rt_store(RT_NEXT, str(target))
             slot = self.alloc_link(target)
-            fp, r = self.tmp(), self.tmp()
-            self.e(f"{fp} = load ptr, ptr inttoptr (i64 {slot} to ptr), !tbaa {TB_LINK}")
+            sp, fp, r = self.tmp(), self.tmp(), self.tmp()
+            self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {slot}")
+            self.e(f"{fp} = load ptr, ptr {sp}, !tbaa {TB_LINK}")
             self.e(f"{r} = musttail call i64 {fp}{SIG}")
             self.e(f"ret i64 {r}")
             return
@@ -435,10 +475,10 @@ class RegionGen:
         self.e(f"{h1} = lshr i64 {k}, 1")
         self.e(f"{h2} = lshr i64 {k}, 13")
         self.e(f"{h} = xor i64 {h1}, {h2}")
-        hm = self.tmp()
+        hm, tb = self.tmp(), self.tmp()
         self.e(f"{hm} = and i64 {h}, {self.table_mask}")
-        self.e(f"{ep} = getelementptr {{i64, ptr}}, ptr inttoptr (i64 {self.table_addr} to ptr), "
-               f"i64 {hm}")
+        self.e(f"{tb} = getelementptr i8, ptr %rt, i64 {RT_TABLE}")
+        self.e(f"{ep} = getelementptr {{i64, ptr}}, ptr {tb}, i64 {hm}")
         self.e(f"{ek} = load i64, ptr {ep}, !tbaa {TB_LINK}")
         self.e(f"{hit} = icmp eq i64 {ek}, {k}")
         yes, no = self.label("hit"), self.label("miss")

@@ -4,7 +4,10 @@ wall time, peak memory and ratios as a Markdown table.
 
     python bench/run.py [--arch armel] [--tiers auto,jit] [--runs 3] [--programs a,b]
 
-Times are medians over --runs runs.  The interpreter tier is too slow for these
+Times are medians over --runs runs.  A tier runs without the persistent translation
+cache (--no-cache: every run translates from scratch, as qemu does) unless it is named
+TIER-warm: then one unmeasured run fills a fresh cache first and the measured runs start
+from it (what a user re-running a test binary sees).  The interpreter tier is too slow for these
 programs; its speed is reported as guest instructions per second on a tight integer
 loop (bench-interp-loop, via --stats), unless --tiers names it explicitly."""
 
@@ -77,13 +80,42 @@ def interp_speed(arch: str, runs: int) -> tuple[float, int] | None:
     if not prog.exists():
         return None
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        subprocess.run([sys.executable, "-m", "dbt", "run", "--tier", "interp",
-                        "--stats-json", f.name, str(prog)], capture_output=True, timeout=600)
+        subprocess.run(dbt_cmd("interp", str(prog), None)[:-1] + ["--stats-json", f.name,
+                                                                   str(prog)],
+                       capture_output=True, timeout=600)
         insns = json.load(open(f.name))["instructions"]["total"]
-    r = measure([sys.executable, "-m", "dbt", "run", "--tier", "interp", str(prog)], runs, 600)
+    r = measure(dbt_cmd("interp", str(prog), None), runs, 600)
     if "wall" not in r:
         return None
     return insns / r["wall"], insns
+
+
+def dbt_cmd(tier: str, guest: str, cache: str | None) -> list[str]:
+    opts = ["--cache-dir", cache] if cache else ["--no-cache"]
+    return [sys.executable, "-m", "dbt", "run", "--tier", tier, *opts, guest]
+
+
+def measure_dbt(tier: str, guest: str, runs: int, timeout: float) -> dict:
+    """`tier` or `tier-warm` (see the module docstring)."""
+    import tempfile
+    if not tier.endswith("-warm"):
+        return measure(dbt_cmd(tier, guest, None), runs, timeout)
+    with tempfile.TemporaryDirectory(prefix="dbt-bench-cache-") as cache:
+        cmd = dbt_cmd(tier[:-len("-warm")], guest, cache)
+        warmup = measure(cmd, 1, timeout)
+        return warmup if "error" in warmup else measure(cmd, runs, timeout)
+
+
+def hello_times(arch: str, runs: int) -> str | None:
+    prog = BIN / arch / "hello"
+    if not prog.exists():
+        return None
+    cold = measure(dbt_cmd("auto", str(prog), None), runs, 60)
+    warm = measure_dbt("auto-warm", str(prog), runs, 60)
+    if "wall" not in cold or "wall" not in warm:
+        return None
+    return (f"hello (dbt auto): {cold['wall']:.2f} s without the persistent cache, "
+            f"{warm['wall']:.2f} s from a warm cache (median of {runs})")
 
 
 def main() -> None:
@@ -92,7 +124,7 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", default="armel")
-    ap.add_argument("--tiers", default="auto,jit")
+    ap.add_argument("--tiers", default="auto,auto-warm,jit")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--programs", default="")
     ap.add_argument("--timeout", type=float, default=600)
@@ -116,8 +148,7 @@ def main() -> None:
         guest = str(BIN / args.arch / prog)
         results = {}
         for t in tiers:
-            results[f"dbt {t}"] = measure([sys.executable, "-m", "dbt", "run", "--tier", t,
-                                           guest], args.runs, args.timeout)
+            results[f"dbt {t}"] = measure_dbt(t, guest, args.runs, args.timeout)
         if qemu:
             results["qemu"] = measure([qemu, guest], args.runs, args.timeout)
         native = BIN / "native" / prog
@@ -148,6 +179,9 @@ def main() -> None:
             if ratios[t]:
                 g = math.exp(sum(map(math.log, ratios[t])) / len(ratios[t]))
                 print(f"\ngeometric mean dbt {t}/qemu: {g:.2f}")
+    hello = hello_times(args.arch, max(args.runs, 5))
+    if hello:
+        print(f"\n{hello}")
     speed = interp_speed(args.arch, args.runs)
     if speed:
         print(f"\ninterpreter: {speed[0] / 1e6:.2f} M guest instructions/s "

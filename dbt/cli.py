@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tb-cache-size", type=int, default=0, metavar="N",
                      help="keep at most N translated blocks (FIFO eviction; default "
                      "unbounded)")
+    run.add_argument("--cache-dir", metavar="DIR",
+                     help="keep translations between runs in DIR (default: $DBT_CACHE_DIR, "
+                     "else $XDG_CACHE_HOME/dbt, else ~/.cache/dbt)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="neither use nor update the persistent translation cache")
     run.add_argument("--gdb", type=int, metavar="PORT",
                      help="wait for gdb on 127.0.0.1:PORT before the first instruction "
                      "(GDB remote protocol, like qemu's -g)")
@@ -86,7 +91,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         envp = guest_env(args.setenv, args.unsetenv)
-        opts = Options(tier=args.tier, strace=args.strace,
+        cache_dir = None
+        if not args.no_cache:
+            from dbt.pcache import default_dir
+            cache_dir = args.cache_dir or default_dir()
+        opts = Options(tier=args.tier, cache_dir=str(cache_dir) if cache_dir else None,
+                       strace=args.strace,
                        stats=args.stats or bool(args.stats_json),
                        dump_ir=args.dump_ir, verify=args.verify_ir,
                        tb_cache_size=max(0, args.tb_cache_size),
@@ -142,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         status = machine.run()
     if trace_out is not None:
         trace_out.flush()
+    if machine.pcache is not None:
+        machine.pcache.save()
+        if machine.pcache.error and (args.cache_dir or args.stats):
+            print(f"dbt: translation cache {machine.pcache.path}: {machine.pcache.error}",
+                  file=sys.stderr)
     if args.profile_out:
         from dbt.profile import write_callgrind
         write_callgrind(machine, args.profile_out, [args.program, *args.args])

@@ -29,6 +29,7 @@ class Options:
     verify: bool = False
     jit_threshold: int = 0   # 0: the tier's default
     tb_cache_size: int = 0   # 0: unbounded (see TranslationCache for the policy)
+    cache_dir: str | None = None  # the persistent translation cache (None: not used)
 
 
 @dataclass
@@ -81,6 +82,9 @@ class Machine:
         _, info, f = identify(path)
         f.close()
         self._setup(info.name, options, out)
+        if self.options.cache_dir:
+            from dbt.pcache import PersistentCache
+            self.pcache = PersistentCache(self.options.cache_dir, path, info.name)
         self.image: Image = load(path, self.mem)
         sp = build_stack(self.mem, self.image, argv, envp, self.arch.platform,
                          self.arch.hwcap, self.arch.hwcap2, self.arch.extra_auxv(),
@@ -115,6 +119,7 @@ class Machine:
         self.arch: Arch = info.factory()
         self.state = CPUState(self.arch.layout)
         self.cache = TranslationCache(self.options.tb_cache_size)
+        self.pcache = None  # dbt.pcache.PersistentCache when the run uses one
         self.mem.code_listeners.append(self.invalidate)
         self.stats = RunStats()
         self.stops: set[int] = set()
@@ -137,7 +142,14 @@ class Machine:
             # A breakpoint: the block is just a trap there (retranslated when removed).
             return Block(pc, 0, (), (Exit(ExitKind.TRAP, const(pc), SIGTRAP),))
         t0 = time.perf_counter()
-        block = self.arch.lift(self.mem, key, limit, self.stops)
+        pcache = self.pcache if not (limit or self.stops or self.options.dump_ir) else None
+        block = None
+        if pcache is not None:
+            block = pcache.lookup(pc, key - pc, self.mem)
+        if block is None:
+            block = self.arch.lift(self.mem, key, limit, self.stops)
+            if pcache is not None:
+                pcache.remember(block, self.mem)
         self.stats.lift_time += time.perf_counter() - t0
         if self.options.verify:
             verify(block, list(self.arch.layout.types))

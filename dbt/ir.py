@@ -21,6 +21,7 @@ Semantics every backend must implement exactly:
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Union
@@ -301,3 +302,79 @@ def verify(block: Block, slot_types: list[Ty]) -> None:
             fail("block does not end in an exit", block.pc)
 
     check(block.body, set(), True)
+
+
+# -- compact form (for the persistent translation cache) ---------------------------------
+# A block's statements as nested tuples of ints and strings, which `marshal` stores and
+# loads fast: a value is (1, id, ty) for a temp or (0, value, ty) for a constant; a
+# statement is ("op", opcode, dst value or None, args, attr), ("if", cond, body) or
+# ("exit", kind, target, info).
+
+def _pack_value(v: Value) -> tuple:
+    return (1, v.id, v.ty.value[0]) if isinstance(v, Temp) else (0, v.value, v.ty.value[0])
+
+
+def pack_body(body: tuple[Stmt, ...]) -> tuple:
+    out = []
+    for s in body:
+        if isinstance(s, Op):
+            out.append(("op", s.opcode, _pack_value(s.dst) if s.dst is not None else None,
+                        tuple(_pack_value(a) for a in s.args), s.attr))
+        elif isinstance(s, If):
+            out.append(("if", _pack_value(s.cond), pack_body(s.body)))
+        else:
+            out.append(("exit", s.kind.value, _pack_value(s.target), s.info))
+    return tuple(out)
+
+
+_TY_BY_LABEL = {t.value[0]: t for t in Ty}
+
+
+def unpack_body(packed: tuple) -> tuple[Stmt, ...]:
+    values: dict[tuple, Value] = {}
+
+    def val(p: tuple) -> Value:
+        v = values.get(p)
+        if v is None:
+            ty = _TY_BY_LABEL[p[2]]
+            v = values[p] = Temp(p[1], ty) if p[0] else Const(p[1], ty)
+        return v
+
+    def body(items: tuple) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for s in items:
+            if s[0] == "op":
+                out.append(Op(s[1], val(s[2]) if s[2] is not None else None,
+                              tuple(val(a) for a in s[3]), tuple(s[4])))
+            elif s[0] == "if":
+                out.append(If(val(s[1]), body(s[2])))
+            else:
+                out.append(Exit(ExitKind(s[1]), val(s[2]), s[3]))
+        return tuple(out)
+
+    return body(packed)
+
+
+class PackedBlock:
+    """A `Block` loaded from the persistent cache: pc, mode and insns at once, the body
+    decoded from its compact form (`pack_body`, marshalled) on first use -- most cached blocks only
+    ever run their cached interpreter code, so their IR is never needed."""
+
+    __slots__ = ("pc", "mode", "insns", "ntemps", "artifact", "_packed", "_body")
+
+    def __init__(self, pc: int, mode: int, insns: tuple, ntemps: int, packed: bytes,
+                 artifact: bytes | None = None) -> None:
+        self.pc, self.mode, self.insns, self.ntemps = pc, mode, insns, ntemps
+        self.artifact = artifact  # the interpreter's cached code for it, if any
+        self._packed = packed
+        self._body: tuple[Stmt, ...] | None = None
+
+    @property
+    def body(self) -> tuple[Stmt, ...]:
+        if self._body is None:
+            self._body = unpack_body(marshal.loads(self._packed))
+        return self._body
+
+    ninsns = Block.ninsns
+    end = Block.end
+    dump = Block.dump

@@ -22,6 +22,8 @@ JSON schema (`--stats-json FILE`; every count an integer, every time in seconds)
                "hit_rate" (0..1), "invalidations", "evictions"},
      "transfers": {"looked_up" (dispatched by Python), "chained" (native to native)},
      "syscalls": int,
+     "persistent": {"file" (str | null: no persistent cache), "blocks_reused",
+                    "native_reused"},
      "time": {"wall", "decode", "lift", "compile", "translate_other", "syscalls",
               "interpret", "native", "dispatch", "compile_per_block"},
      "peak_rss_kib": int,
@@ -198,6 +200,7 @@ def collect(machine: Machine, status: int | None = None, top: int = TOP_N) -> di
             "disasm": [[a, raw.hex(), text] for a, raw, text in dis],
         })
     image = getattr(machine, "image", None)
+    pc = getattr(machine, "pcache", None)
     return {
         "schema": SCHEMA,
         "program": image.path if image is not None else None,
@@ -214,6 +217,9 @@ def collect(machine: Machine, status: int | None = None, top: int = TOP_N) -> di
                   "invalidations": cs.invalidations, "evictions": cs.evictions},
         "transfers": {"looked_up": lookups, "chained": native_execs - py_native},
         "syscalls": rs.syscalls,
+        "persistent": {"file": str(pc.path) if pc is not None else None,
+                       "blocks_reused": pc.blocks_reused if pc is not None else 0,
+                       "native_reused": pc.native_reused if pc is not None else 0},
         "time": {
             "wall": wall, "decode": decode, "lift": max(0.0, rs.lift_time - decode),
             "compile": compile_time,
@@ -229,6 +235,13 @@ def collect(machine: Machine, status: int | None = None, top: int = TOP_N) -> di
 
 def _pct(a: float, b: float) -> str:
     return f"{100.0 * a / b:.2f}%" if b else "-"
+
+
+def _persistent(p: dict[str, Any]) -> str:
+    if p["file"] is None:
+        return "  persistent cache               off"
+    return (f"  persistent cache     {p['blocks_reused']:>14,}   blocks reused, "
+            f"{p['native_reused']:,} native regions reused")
 
 
 def render(d: dict[str, Any]) -> str:
@@ -250,6 +263,7 @@ def render(d: dict[str, Any]) -> str:
         (f"  transfers            {tr['looked_up'] + tr['chained']:>14,}   looked up by the "
         f"dispatcher {tr['looked_up']:,} / chained natively {tr['chained']:,}"),
         f"  syscalls             {d['syscalls']:>14,}",
+        _persistent(d["persistent"]),
         f"  peak memory          {d['peak_rss_kib'] / 1024:>11.1f} MiB",
         (f"  time                 {wall:>12.3f} s   ({ins['total'] / wall if wall else 0:,.0f}"
         " guest instructions/s)"),

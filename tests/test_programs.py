@@ -1,9 +1,11 @@
 """Run the guest test programs under the translator and compare with qemu.
 
 For each case in testbins/cases.toml, each arch in ARCHES that has a binary
-and recorded expected files, and each tier in TIERS, this runs
+and recorded expected files, and each tier in TIERS (plus "auto-warm" and "jit-warm": the tier run
+twice with a fresh persistent translation cache, the second run from what the first one
+stored -- both runs must match), this runs
 
-    python -m dbt run --tier TIER testbins/bin/ARCH/PROGRAM ARGS...
+    python -m dbt run --no-cache --tier TIER testbins/bin/ARCH/PROGRAM ARGS...
 
 with a clean environment (PATH plus the case's env, like ``env -i``), the
 case's stdin (or /dev/null), core dumps disabled, and compares stdout,
@@ -16,6 +18,7 @@ is an independent subprocess, so the file parallelizes with pytest-xdist
 (``pytest -n auto tests/test_programs.py``).
 """
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +38,9 @@ _spec.loader.exec_module(record)
 from dbt.engine import available_tiers, supported_arches  # noqa: E402
 
 TIERS = list(available_tiers())
+# Warm runs: the tiers whose translations the persistent cache stores (interpreter code
+# in auto, native objects in both).
+WARM = [f"{t}-warm" for t in ("auto", "jit") if t in TIERS]
 SUPPORTED = set(supported_arches())
 # Cases that exercise something not built yet: they must fail today (strict xfail), so
 # the day they pass the marker has to go.
@@ -51,7 +57,7 @@ def _params():
                 continue
             if not all(p.exists() for p in record.expected_paths(case, arch).values()):
                 continue
-            for tier in TIERS:
+            for tier in TIERS + WARM:
                 gap = KNOWN_GAPS.get(case["name"])
                 marks = [pytest.mark.xfail(reason=gap, strict=True)] if gap else []
                 params.append(pytest.param(case, arch, tier, marks=marks,
@@ -73,12 +79,25 @@ def _check_stream(name, got, want, context=""):
 
 
 @pytest.mark.parametrize("case, arch, tier", _params())
-def test_program(case, arch, tier):
+def test_program(case, arch, tier, tmp_path):
     if arch not in SUPPORTED:
         pytest.skip(f"arch {arch} not supported by dbt.engine yet")
     binary = record.binary_path(case, arch)
     expected = record.expected_paths(case, arch)
-    cmd = [sys.executable, "-m", "dbt", "run", "--tier", tier, str(binary), *case["args"]]
+    if tier.endswith("-warm"):
+        cache = tmp_path / "cache"
+        opts = ["--tier", tier[:-len("-warm")], "--cache-dir", str(cache)]
+        _run_and_check(case, binary, expected, opts)  # cold: fills the cache
+        stats = tmp_path / "stats.json"
+        _run_and_check(case, binary, expected, opts + ["--stats-json", str(stats)])
+        persistent = json.loads(stats.read_text())["persistent"]
+        assert persistent["blocks_reused"] > 0, persistent
+    else:
+        _run_and_check(case, binary, expected, ["--tier", tier, "--no-cache"])
+
+
+def _run_and_check(case, binary, expected, opts):
+    cmd = [sys.executable, "-m", "dbt", "run", *opts, str(binary), *case["args"]]
     sp = record.stdin_path(case)
     stdin = open(sp, "rb") if sp else subprocess.DEVNULL
     try:

@@ -15,6 +15,11 @@ from dbt.ir import F64, I1, I32, Block
 from dbt.memory import GuestMemory
 from dbt.state import CPUState, StateLayout
 
+# The FPU helpers (ppc_fp & co) must be registered before any IR that calls them runs:
+# blocks loaded from the persistent cache arrive without the lifter being imported, and
+# the JIT numbers its helper slots at start-up.
+from . import fpu  # noqa: F401
+
 GPRS = [f"r{i}" for i in range(32)]
 # Each CR field is one i32 slot holding its 4 bits (LT=8, GT=4, EQ=2, SO=1): compares and
 # record forms write one slot, and mfcr/mtcrf/mcrf move whole fields.  XER's SO, OV and
