@@ -146,6 +146,7 @@ class JIT:
         else:
             pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=1))
             fpm = llvm.create_new_function_pass_manager()
+            fpm.add_sroa_pass()  # guest registers: allocas -> SSA values
             fpm.add_instruction_combine_pass()
             fpm.add_dead_store_elimination_pass()
             fpm.add_simplify_cfg_pass()

@@ -121,6 +121,8 @@ class RegionGen:
         self.intrinsics: set[str] = set()
         self.cur = "entry"  # the basic block being emitted (for phi operands)
         self.slots_used: set[int] = set()
+        self.dirty: set[int] = set()     # slots the region writes
+        self.exits: list[tuple[str, str, str]] = []  # (from block, value, function)
         self.faults: list[tuple[str, str, int]] = []  # (from block, address, info)
 
     # -- helpers --------------------------------------------------------------------
@@ -199,9 +201,14 @@ class RegionGen:
             self.e("%fa64 = zext i32 %fa to i64")
             self.rt_store(RT_FADDR, "%fa64")
             self.rt_store(RT_FINFO, "%fi")
-            self.e(f"ret i64 {EXIT_FAULT}")
-        entry = [f"  %slot{i} = getelementptr i8, ptr %st, i64 {self.layout.offsets[i]}"
-                 for i in sorted(self.slots_used)]
+            self.leave(str(EXIT_FAULT))
+        self.common_exit()
+        entry = []
+        for i in sorted(self.slots_used):
+            t = self.slot_type(i)
+            entry += [f"  %slot{i} = getelementptr i8, ptr %st, i64 {self.layout.offsets[i]}",
+                      f"  %a{i} = alloca {t}", f"  %i{i} = load {t}, ptr %slot{i}, !tbaa {TB_STATE}",
+                      f"  store {t} %i{i}, ptr %a{i}"]
         body = "\n".join(entry + self.lines)
         sig = define_sig(self.layout.size)
         return f"define i64 @{self.name}{sig} nounwind {{\nentry:\n{body}\n}}\n"
@@ -223,10 +230,43 @@ class RegionGen:
                 self.op(s)
         return True
 
+    def slot_type(self, slot: int) -> str:
+        """The slot's type in memory: integers narrower than 32 bits use a 32-bit word."""
+        sty = self.layout.types[slot]
+        return "i32" if sty.bits < 32 and not sty.is_float else lty(sty)
+
+    def leave(self, value: str, fn: str = "null") -> None:
+        """Leave the region through the common exit: return `value`, or tail-call `fn`
+        when it is not null."""
+        self.exits.append((self.cur, value, fn))
+        self.e("br label %exit")
+
+    def common_exit(self) -> None:
+        """The one way out of a region.  Guest registers live in allocas inside the
+        function (SSA values after SROA, so a loop keeps them in host registers and
+        flags nobody reads are never computed); here every slot the region writes goes
+        back to the state, then the function returns or tail-calls the next code."""
+        self.start("exit")
+        xv = ", ".join(f"[ {v}, %{lab} ]" for lab, v, _ in self.exits)
+        xf = ", ".join(f"[ {f}, %{lab} ]" for lab, _, f in self.exits)
+        self.e(f"%xv = phi i64 {xv}")
+        self.e(f"%xf = phi ptr {xf}")
+        for i in sorted(self.dirty):
+            t = self.slot_type(i)
+            self.e(f"%w{i} = load {t}, ptr %a{i}")
+            self.e(f"store {t} %w{i}, ptr %slot{i}, !tbaa {TB_STATE}")
+        self.e("%tc = icmp ne ptr %xf, null")
+        self.e("br i1 %tc, label %tail, label %done")
+        self.start("tail")
+        self.e(f"%tr = musttail call i64 %xf{SIG}")
+        self.e("ret i64 %tr")
+        self.start("done")
+        self.e("ret i64 %xv")
+
     def state_ptr(self, slot: int) -> str:
         """The slot's address, computed once in the entry block."""
         self.slots_used.add(slot)
-        return f"%slot{slot}"
+        return f"%a{slot}"
 
     def op(self, s: Op) -> None:
         o = s.opcode
@@ -251,9 +291,10 @@ class RegionGen:
             if sty.bits < 32 and not sty.is_float:
                 w = self.tmp()
                 self.e(f"{w} = zext {lty(sty)} {a[0]} to i32")
-                self.e(f"store i32 {w}, ptr {p}, !tbaa {TB_STATE}")
+                self.e(f"store i32 {w}, ptr {p}")
             else:
-                self.e(f"store {lty(sty)} {a[0]}, ptr {p}, !tbaa {TB_STATE}")
+                self.e(f"store {lty(sty)} {a[0]}, ptr {p}")
+            self.dirty.add(slot)
         elif o == "load":
             hp = self.guest_ptr(a[0], s.attr[1], write=False)
             ty = s.dst.ty
@@ -441,15 +482,15 @@ class RegionGen:
         go, stop = self.label("go"), self.label("stop")
         self.e(f"br i1 {ok}, label %{go}, label %{stop}")
         self.start(stop)
-        self.e(f"ret i64 {key}")
+        self.leave(key)
         self.start(go)
 
     def exit(self, s: Exit) -> None:
         if s.kind is ExitKind.SYSCALL:
-            self.e(f"ret i64 {(1 << 32) | s.target.value}")
+            self.leave(str((1 << 32) | s.target.value))
             return
         if s.kind is ExitKind.TRAP:
-            self.e(f"ret i64 {(s.info << 40) | (2 << 32) | s.target.value}")
+            self.leave(str((s.info << 40) | (2 << 32) | s.target.value))
             return
         if s.kind is ExitKind.GOTO:
             target = s.target.value
@@ -462,11 +503,10 @@ class RegionGen:
             self.budget(str(target))
             self.rt_store(RT_NEXT, str(target))
             slot = self.alloc_link(target)
-            sp, fp, r = self.tmp(), self.tmp(), self.tmp()
+            sp, fp = self.tmp(), self.tmp()
             self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {slot}")
             self.e(f"{fp} = load ptr, ptr {sp}, !tbaa {TB_LINK}")
-            self.e(f"{r} = musttail call i64 {fp}{SIG}")
-            self.e(f"ret i64 {r}")
+            self.leave("0", fp)
             return
         k = self.tmp()
         self.e(f"{k} = zext i32 {self.v(s.target)} to i64")
@@ -484,14 +524,13 @@ class RegionGen:
         yes, no = self.label("hit"), self.label("miss")
         self.e(f"br i1 {hit}, label %{yes}, label %{no}")
         self.start(no)
-        self.e(f"ret i64 {k}")
+        self.leave(k)
         self.start(yes)
         self.rt_store(RT_NEXT, k)
-        fpp, fp, r = self.tmp(), self.tmp(), self.tmp()
+        fpp, fp = self.tmp(), self.tmp()
         self.e(f"{fpp} = getelementptr i8, ptr {ep}, i64 8")
         self.e(f"{fp} = load ptr, ptr {fpp}, !tbaa {TB_LINK}")
-        self.e(f"{r} = musttail call i64 {fp}{SIG}")
-        self.e(f"ret i64 {r}")
+        self.leave("0", fp)
 
 
 def table_hash(key: int, mask: int) -> int:
