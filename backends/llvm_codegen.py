@@ -207,7 +207,8 @@ class RegionGen:
         for i in sorted(self.slots_used):
             t = self.slot_type(i)
             entry += [f"  %slot{i} = getelementptr i8, ptr %st, i64 {self.layout.offsets[i]}",
-                      f"  %a{i} = alloca {t}", f"  %i{i} = load {t}, ptr %slot{i}, !tbaa {TB_STATE}",
+                      f"  %a{i} = alloca {t}",
+                      f"  %i{i} = load {t}, ptr %slot{i}, !tbaa {TB_STATE}",
                       f"  store {t} %i{i}, ptr %a{i}"]
         body = "\n".join(entry + self.lines)
         sig = define_sig(self.layout.size)
