@@ -146,7 +146,6 @@ class JIT:
         else:
             pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=1))
             fpm = llvm.create_new_function_pass_manager()
-            fpm.add_sroa_pass()  # guest registers: allocas -> SSA values
             fpm.add_instruction_combine_pass()
             fpm.add_dead_store_elimination_pass()
             fpm.add_simplify_cfg_pass()
@@ -203,7 +202,7 @@ class JIT:
             self.rt[RT_RING // 8] = trace.native_ring[0]
         name = f"r{len(self.modules)}_{blocks[0][0]:x}"
         g = RegionGen(name, items, layout, self.machine.arch.big_endian, alloc_link,
-                      self.table_mask, self._helper)
+                      self.table_mask, self._helper, local_state=level >= 1)
         text = g.generate()
         engine = self._add(module_text([text], g.intrinsics, self.triple, self.datalayout),
                            level)

@@ -105,8 +105,10 @@ class RegionGen:
     type, argument types)."""
 
     def __init__(self, name: str, items: list[tuple[int, Block, int]], layout,
-                 big_endian: bool, alloc_link, table_mask: int, helper) -> None:
+                 big_endian: bool, alloc_link, table_mask: int, helper,
+                 local_state: bool = False) -> None:
         self.name = name
+        self.local_state = local_state
         self.items = items
         self.keys = {k: f"blk{i}" for i, (k, _, _) in enumerate(items)}
         self.prefix = ""
@@ -122,7 +124,7 @@ class RegionGen:
         self.cur = "entry"  # the basic block being emitted (for phi operands)
         self.slots_used: set[int] = set()
         self.dirty: set[int] = set()     # slots the region writes
-        self.exits: list[tuple[str, str, str]] = []  # (from block, value, function)
+        self.exits: list[tuple[str, str, str]] = []  # local_state: (block, value, code)
         self.faults: list[tuple[str, str, int]] = []  # (from block, address, info)
 
     # -- helpers --------------------------------------------------------------------
@@ -202,14 +204,16 @@ class RegionGen:
             self.rt_store(RT_FADDR, "%fa64")
             self.rt_store(RT_FINFO, "%fi")
             self.leave(str(EXIT_FAULT))
-        self.common_exit()
         entry = []
         for i in sorted(self.slots_used):
-            t = self.slot_type(i)
-            entry += [f"  %slot{i} = getelementptr i8, ptr %st, i64 {self.layout.offsets[i]}",
-                      f"  %a{i} = alloca {t}",
-                      f"  %i{i} = load {t}, ptr %slot{i}, !tbaa {TB_STATE}",
-                      f"  store {t} %i{i}, ptr %a{i}"]
+            entry.append(f"  %slot{i} = getelementptr i8, ptr %st, i64 {self.layout.offsets[i]}")
+            if self.local_state:
+                t = self.slot_type(i)
+                entry += [f"  %a{i} = alloca {t}",
+                          f"  %i{i} = load {t}, ptr %slot{i}, !tbaa {TB_STATE}",
+                          f"  store {t} %i{i}, ptr %a{i}"]
+        if self.local_state:
+            self.common_exit()
         body = "\n".join(entry + self.lines)
         sig = define_sig(self.layout.size)
         return f"define i64 @{self.name}{sig} nounwind {{\nentry:\n{body}\n}}\n"
@@ -236,17 +240,26 @@ class RegionGen:
         sty = self.layout.types[slot]
         return "i32" if sty.bits < 32 and not sty.is_float else lty(sty)
 
-    def leave(self, value: str, fn: str = "null") -> None:
-        """Leave the region through the common exit: return `value`, or tail-call `fn`
-        when it is not null."""
-        self.exits.append((self.cur, value, fn))
-        self.e("br label %exit")
+    def leave(self, value: str, fn: str | None = None) -> None:
+        """Leave the region: return `value`, or tail-call `fn` (a code pointer); with
+        local_state, through the common exit."""
+        if self.local_state:
+            self.exits.append((self.cur, value or "0", fn or "null"))
+            self.e("br label %exit")
+        elif fn is None:
+            self.e(f"ret i64 {value}")
+        else:
+            r = self.tmp()
+            self.e(f"{r} = musttail call i64 {fn}{SIG}")
+            self.e(f"ret i64 {r}")
 
     def common_exit(self) -> None:
-        """The one way out of a region.  Guest registers live in allocas inside the
-        function (SSA values after SROA, so a loop keeps them in host registers and
-        flags nobody reads are never computed); here every slot the region writes goes
-        back to the state, then the function returns or tail-calls the next code."""
+        """With local_state, guest registers live in allocas inside the function (SSA
+        values after SROA, so a loop keeps them in host registers and flags nobody reads
+        are computed only on the way out), and every way out of the region goes through
+        this block: it writes back each slot the region writes, then returns or
+        tail-calls the next code.  (One exit keeps the text small; writing back at
+        every exit compiled 1.7x slower.)"""
         self.start("exit")
         xv = ", ".join(f"[ {v}, %{lab} ]" for lab, v, _ in self.exits)
         xf = ", ".join(f"[ {f}, %{lab} ]" for lab, _, f in self.exits)
@@ -267,7 +280,7 @@ class RegionGen:
     def state_ptr(self, slot: int) -> str:
         """The slot's address, computed once in the entry block."""
         self.slots_used.add(slot)
-        return f"%a{slot}"
+        return f"%a{slot}" if self.local_state else f"%slot{slot}"
 
     def op(self, s: Op) -> None:
         o = s.opcode
@@ -292,9 +305,9 @@ class RegionGen:
             if sty.bits < 32 and not sty.is_float:
                 w = self.tmp()
                 self.e(f"{w} = zext {lty(sty)} {a[0]} to i32")
-                self.e(f"store i32 {w}, ptr {p}")
+                self.e(f"store i32 {w}, ptr {p}, !tbaa {TB_STATE}")
             else:
-                self.e(f"store {lty(sty)} {a[0]}, ptr {p}")
+                self.e(f"store {lty(sty)} {a[0]}, ptr {p}, !tbaa {TB_STATE}")
             self.dirty.add(slot)
         elif o == "load":
             hp = self.guest_ptr(a[0], s.attr[1], write=False)
@@ -507,7 +520,7 @@ class RegionGen:
             sp, fp = self.tmp(), self.tmp()
             self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {slot}")
             self.e(f"{fp} = load ptr, ptr {sp}, !tbaa {TB_LINK}")
-            self.leave("0", fp)
+            self.leave("", fp)
             return
         k = self.tmp()
         self.e(f"{k} = zext i32 {self.v(s.target)} to i64")
@@ -531,7 +544,7 @@ class RegionGen:
         fpp, fp = self.tmp(), self.tmp()
         self.e(f"{fpp} = getelementptr i8, ptr {ep}, i64 8")
         self.e(f"{fp} = load ptr, ptr {fpp}, !tbaa {TB_LINK}")
-        self.leave("0", fp)
+        self.leave("", fp)
 
 
 def table_hash(key: int, mask: int) -> int:
