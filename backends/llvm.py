@@ -363,8 +363,34 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
         seen.add(k)
         items.append((k, tb.block))
         queue += direct_targets(tb.block.body)
+    items = _loop_shaped(key, items, jit.native)
     compiled = jit.compile(items, HOT_LEVEL)
     return {k: (b, *compiled[k]) for k, b in items}
+
+
+def _loop_shaped(key: int, items: list[tuple[int, Block]], native: dict[int, int]
+                 ) -> list[tuple[int, Block]]:
+    """Of a candidate region, keep the already-native blocks only where they lead back
+    to the hot block (an inner loop of the loop being compiled, so the two become one
+    function) -- recompiling every native block a new region reaches cost more compile
+    time than it saved -- and then only what the hot block still reaches."""
+    succ = {k: [t for t in direct_targets(b.body)] for k, b in items}
+    back = {key}
+    changed = True
+    while changed:
+        changed = False
+        for k, ts in succ.items():
+            if k not in back and any(t in back for t in ts):
+                back.add(k)
+                changed = True
+    kept = {k for k, _ in items if k not in native or k in back or k == key}
+    reach, todo = {key}, [key]
+    while todo:
+        for t in succ[todo.pop()]:
+            if t in kept and t not in reach:
+                reach.add(t)
+                todo.append(t)
+    return [(k, b) for k, b in items if k in reach]
 
 
 DEFAULT_THRESHOLD = 1000  # executions before a block is compiled (--jit-threshold): a
