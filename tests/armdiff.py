@@ -14,7 +14,6 @@ import functools
 import io
 import random
 import signal
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import capstone
@@ -24,7 +23,7 @@ from unicorn import arm_const as U
 
 from dbt.engine import Machine, Options
 from dbt.memory import PROT_EXEC, PROT_READ, PROT_WRITE
-from diffcommon import data_difference, seed_of
+from diffcommon import Spec, pick, value, data_difference, seed_of
 
 CODE = 0x10000
 CODE_SIZE = 0x1000
@@ -48,30 +47,8 @@ UC_REGS = [getattr(U, f"UC_ARM_REG_R{i}") for i in range(13)] + [U.UC_ARM_REG_SP
 
 CONDS = ("eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt",
          "le", "")
-EDGES = (0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x80000001, 0xFFFFFFFE, 0x7FFF,
-         0x8000, 0xFFFF, 0xFFFF8000, 0x10000, 0x00FF00FF)
 SHIFT_AMOUNTS = (0, 1, 31, 32, 33, 255)
 
-# A state override: a fixed value, a pool to pick from, or a function of the rng.
-Spec = int | tuple | list | Callable[[random.Random], int]
-
-
-def pick(rng: random.Random, spec: Spec) -> int:
-    if isinstance(spec, int):
-        return spec
-    if isinstance(spec, (tuple, list)):
-        return rng.choice(spec)
-    return spec(rng)
-
-
-def value(rng: random.Random) -> int:
-    """A register value: edge cases often, small numbers sometimes, else anything."""
-    r = rng.random()
-    if r < 0.4:
-        return rng.choice(EDGES)
-    if r < 0.55:
-        return rng.randrange(0, 70)
-    return rng.getrandbits(32)
 
 
 def shift_amount(rng: random.Random) -> int:

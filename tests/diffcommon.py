@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
+import random
 import zlib
+from collections.abc import Callable
+
+# Register values both harnesses favour: the edges of signed and unsigned arithmetic.
+EDGES = (0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x80000001, 0xFFFFFFFE, 0x7FFF,
+         0x8000, 0xFFFF, 0xFFFF8000, 0x10000, 0x00FF00FF)
+
+# A state override: a fixed value, a pool to pick from, or a function of the rng.
+Spec = int | tuple | list | Callable[[random.Random], int]
+
+
+def pick(rng: random.Random, spec: Spec) -> int:
+    if isinstance(spec, int):
+        return spec
+    if isinstance(spec, (tuple, list)):
+        return rng.choice(spec)
+    return spec(rng)
+
+
+def value(rng: random.Random) -> int:
+    """A register value: edge cases often, small numbers sometimes, else anything."""
+    r = rng.random()
+    if r < 0.4:
+        return rng.choice(EDGES)
+    if r < 0.55:
+        return rng.randrange(0, 70)
+    return rng.getrandbits(32)
+
 
 
 def seed_of(text: str) -> int:

@@ -24,7 +24,6 @@ import random
 import re
 import signal
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import capstone
@@ -33,7 +32,7 @@ from unicorn import ppc_const as U
 
 from dbt.engine import Machine, Options
 from dbt.memory import PROT_EXEC, PROT_READ, PROT_WRITE
-from diffcommon import data_difference, seed_of
+from diffcommon import Spec, pick, value, data_difference, seed_of
 
 CODE = 0x10000
 CODE_SIZE = 0x1000
@@ -53,8 +52,6 @@ GPR = [f"r{i}" for i in range(32)]
 FPR = [f"f{i}" for i in range(32)]
 SPECIAL = ["cr", "xer", "lr", "ctr", "fpscr"]
 
-EDGES = (0, 1, 2, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x80000001, 0xFFFFFFFE, 0x7FFF,
-         0x8000, 0xFFFF, 0xFFFF8000, 0x10000, 0x00FF00FF)
 FX, FEX, VX, FI = 1 << 31, 1 << 30, 1 << 29, 1 << 17
 VX_ALL = 0x01F80700
 # FPSCR bits that only record what arithmetic did (FX FEX VX, the exception bits, FR,
@@ -85,26 +82,6 @@ SINGLE_SPECIALS = (0, 1 << 63, f2b(1.0), f2b(-1.0), f2b(0.1), f2b(3.0), f2b(1 / 
                    INF, NINF, QNAN, QNAN | (1 << 63), QNAN | (0x123 << 29), f2b(2.5),
                    f2b(-7.25), f2b(16777217.0), f2b(1e10))
 
-# A state override: a fixed value, a pool to pick from, or a function of the rng.
-Spec = int | tuple | list | Callable[[random.Random], int]
-
-
-def pick(rng: random.Random, spec: Spec) -> int:
-    if isinstance(spec, int):
-        return spec
-    if isinstance(spec, (tuple, list)):
-        return rng.choice(spec)
-    return spec(rng)
-
-
-def value(rng: random.Random) -> int:
-    """A register value: edge cases often, small numbers sometimes, else anything."""
-    r = rng.random()
-    if r < 0.4:
-        return rng.choice(EDGES)
-    if r < 0.55:
-        return rng.randrange(0, 70)
-    return rng.getrandbits(32)
 
 
 def fp_value(rng: random.Random) -> int:

@@ -16,7 +16,6 @@ from armdiff import (
     CODE,
     CONDS,
     DATA,
-    EDGES,
     UNKNOWN_SYSCALL,
     Case,
     Snippet,
@@ -25,6 +24,7 @@ from armdiff import (
     seed_of,
     shift_amount,
 )
+from diffcommon import EDGES
 
 from dbt.engine import available_tiers
 
