@@ -304,7 +304,7 @@ class _Gen:
 
     def accessor(self, ty: Ty, endian: str, store: bool) -> str:
         """Name of the machine's checked load/store function for this access."""
-        name = f"_{'st' if store else 'ld'}{ty}{endian}"
+        name = _accessor_name(ty, endian, store)
         if name not in self.env:
             self.env[name] = _cached_accessor(self.mem, ty, endian, store)
             self.specs[name] = ("acc", str(ty), endian, store)
@@ -385,9 +385,13 @@ def _accessor(mem, ty: Ty, endian: str, store: bool) -> Callable:
     return load_
 
 
+def _accessor_name(ty: Ty, endian: str, store: bool) -> str:
+    return f"_{'st' if store else 'ld'}{ty}{endian}"
+
+
 def _cached_accessor(mem, ty: Ty, endian: str, store: bool) -> Callable:
     cache = mem.__dict__.setdefault("interp_accessors", {})
-    name = f"_{'st' if store else 'ld'}{ty}{endian}"
+    name = _accessor_name(ty, endian, store)
     if name not in cache:
         cache[name] = _accessor(mem, ty, endian, store)
     return cache[name]
@@ -397,12 +401,18 @@ _TYS = {str(t): t for t in Ty}
 
 
 def _base_env(machine: "Machine") -> dict[str, object]:
+    """The names every block function may bind (built once per machine)."""
+    env = machine.__dict__.get("interp_env")
+    if env is not None:
+        return env
     views = machine.state.views
-    return {"SI": views["I"], "SQ": views["Q"], "Sf": views["f"], "Sd": views["d"],
-            "M": machine.mem.mm, "PM": machine.mem.perm, "_fault": _fault, "_rotr": _rotr,
-            "_sdiv": _sdiv, "_srem": _srem, "_bswap": _bswap, "_f32r": _f32_round,
-            "_fdiv": _fdiv, "_fsqrt": _fsqrt, "_fabs": math.fabs, "_fma": _fma,
-            "_fptoi": _fptoi, "_b2f": _bits_to_float, "_f2b": _float_to_bits}
+    env = machine.__dict__["interp_env"] = {
+        "SI": views["I"], "SQ": views["Q"], "Sf": views["f"], "Sd": views["d"],
+        "M": machine.mem.mm, "PM": machine.mem.perm, "_fault": _fault, "_rotr": _rotr,
+        "_sdiv": _sdiv, "_srem": _srem, "_bswap": _bswap, "_f32r": _f32_round,
+        "_fdiv": _fdiv, "_fsqrt": _fsqrt, "_fabs": math.fabs, "_fma": _fma,
+        "_fptoi": _fptoi, "_b2f": _bits_to_float, "_f2b": _float_to_bits}
+    return env
 
 
 def _resolve(spec: tuple, name: str, base: dict, machine: "Machine") -> object:

@@ -79,6 +79,10 @@ class JIT:
         self.triple = llvm.get_process_triple()
         self._engines: dict[int, tuple] = {}
         self.datalayout = str(self._engine(0)[1].target_data)
+        import llvmlite
+        # What besides the IR text shapes object code (the persistent cache's key).
+        self.target_id = (f"llvmlite {llvmlite.__version__} llvm {llvm.llvm_version_info} "
+                          f"{self.triple} {self.datalayout}")
         # rt: control words, helper table, hash table, then counters and link slots;
         # reserved, not touched, so untouched cell pages cost nothing.
         self._rt_map = mmap.mmap(-1, RT_SIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
@@ -134,7 +138,7 @@ class JIT:
         pcache = self.machine.pcache if cacheable else None
         key = None
         if pcache is not None:
-            key = pcache.native_key(text, level, self._target_id(tm))
+            key = pcache.native_key(text, level, self.target_id)
             obj = pcache.native_get(key)
             if obj is not None:
                 return self._load_object(engine, obj)
@@ -167,16 +171,6 @@ class JIT:
         engine.finalize_object()
         self.modules.append(ref)
         return engine
-
-    def _target_id(self, tm) -> str:
-        """What besides the IR text shapes the object code: LLVM and its target."""
-        tid = getattr(self, "_tid", None)
-        if tid is None:
-            import llvmlite
-            tid = self._tid = (f"llvmlite {llvmlite.__version__} llvm "
-                               f"{self.llvm.llvm_version_info} {self.triple} "
-                               f"{tm.target_data}")
-        return tid
 
     # -- compilation ----------------------------------------------------------------
     def compile(self, blocks: list[tuple[int, Block]], level: int

@@ -240,11 +240,11 @@ class RegionGen:
         sty = self.layout.types[slot]
         return "i32" if sty.bits < 32 and not sty.is_float else lty(sty)
 
-    def leave(self, value: str, fn: str | None = None) -> None:
+    def leave(self, value: str = "0", fn: str | None = None) -> None:
         """Leave the region: return `value`, or tail-call `fn` (a code pointer); with
         local_state, through the common exit."""
         if self.local_state:
-            self.exits.append((self.cur, value or "0", fn or "null"))
+            self.exits.append((self.cur, value, fn or "null"))
             self.e("br label %exit")
         elif fn is None:
             self.e(f"ret i64 {value}")
@@ -520,7 +520,7 @@ class RegionGen:
             sp, fp = self.tmp(), self.tmp()
             self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {slot}")
             self.e(f"{fp} = load ptr, ptr {sp}, !tbaa {TB_LINK}")
-            self.leave("", fp)
+            self.leave(fn=fp)
             return
         k = self.tmp()
         self.e(f"{k} = zext i32 {self.v(s.target)} to i64")
@@ -544,7 +544,7 @@ class RegionGen:
         fpp, fp = self.tmp(), self.tmp()
         self.e(f"{fpp} = getelementptr i8, ptr {ep}, i64 8")
         self.e(f"{fp} = load ptr, ptr {fpp}, !tbaa {TB_LINK}")
-        self.leave("", fp)
+        self.leave(fn=fp)
 
 
 def table_hash(key: int, mask: int) -> int:

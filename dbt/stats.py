@@ -200,7 +200,7 @@ def collect(machine: Machine, status: int | None = None, top: int = TOP_N) -> di
             "disasm": [[a, raw.hex(), text] for a, raw, text in dis],
         })
     image = getattr(machine, "image", None)
-    pc = getattr(machine, "pcache", None)
+    pc = machine.pcache
     return {
         "schema": SCHEMA,
         "program": image.path if image is not None else None,

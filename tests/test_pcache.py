@@ -23,16 +23,13 @@ def dbt(*args, **kw):
                           cwd=ROOT, timeout=300, **kw)
 
 
-def run_machine(cache: Path, tier: str = "interp", program: Path = HELLO) -> Machine:
-    m = Machine(str(program), [str(program).encode()], [], Options(tier=tier,
-                                                                  cache_dir=str(cache)),
-                out=open(os.devnull, "w"))
-    return m
+def run_machine(cache: Path | None, tier: str = "interp", program: Path = HELLO) -> Machine:
+    opts = Options(tier=tier, cache_dir=str(cache) if cache else None)
+    return Machine(str(program), [str(program).encode()], [], opts, out=open(os.devnull, "w"))
 
 
 def test_ir_compact_form_round_trips():
-    m = run_machine(Path("/nonexistent-unused"), "interp")
-    m.pcache = None
+    m = run_machine(None)
     blocks = [m.lift(m.key)]
     for pc in (m.image.entry, m.image.entry + 8):
         blocks.append(m.arch.lift(m.mem, pc))
