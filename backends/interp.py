@@ -109,9 +109,15 @@ _FCMP = {
 }
 
 
+def _special_exit(s: Exit) -> int:
+    """The return value of a syscall or trap exit (see the module docstring)."""
+    if s.kind is ExitKind.SYSCALL:
+        return (1 << 32) | s.target.value
+    return (s.info << 40) | (2 << 32) | s.target.value
+
+
 class _Gen:
-    def __init__(self, block: Block, machine: "Machine", record: list | None = None) -> None:
-        self.block = block
+    def __init__(self, machine: "Machine", record: list | None = None) -> None:
         self.layout = machine.arch.layout
         self.lines: list[str] = []
         self.env: dict[str, object] = {}
@@ -157,13 +163,10 @@ class _Gen:
             self.emit(depth, "pass")
 
     def exit(self, s: Exit, depth: int) -> None:
-        t = self.v(s.target)
         if s.kind is ExitKind.GOTO or s.kind is ExitKind.JUMP:
-            self.emit(depth, f"return {t}")
-        elif s.kind is ExitKind.SYSCALL:
-            self.emit(depth, f"return {(1 << 32) | s.target.value}")
+            self.emit(depth, f"return {self.v(s.target)}")
         else:
-            self.emit(depth, f"return {(s.info << 40) | (2 << 32) | s.target.value}")
+            self.emit(depth, f"return {_special_exit(s)}")
 
     def op(self, s: Op, depth: int) -> None:
         o, a = s.opcode, [self.v(x) for x in s.args]
@@ -445,7 +448,7 @@ def compile_block(block: Block, machine: "Machine", record: list | None = None
     artifact = getattr(block, "artifact", None)
     if artifact is not None and record is None:
         return _from_artifact(artifact, machine)
-    g = _Gen(block, machine, record)
+    g = _Gen(machine, record)
     g.stmts(block.body, 1)
     env = {**_base_env(machine), **g.env}
     body = "\n".join(g.lines)
@@ -478,8 +481,97 @@ def _fma(a: float, b: float, c: float) -> float:
         return math.inf if r > 0 else -math.inf
 
 
+class _OpFns(dict):
+    """Per machine: op shape -> a small function computing that op, compiled from the
+    lowering `_Gen.op` gives it, so a walked block computes exactly what its compiled
+    function would.  A shape is (opcode, result type, argument types, attributes); loads
+    and stores are the machine's checked accessors, called with the guest pc last."""
+
+    def __init__(self, machine: "Machine") -> None:
+        super().__init__()
+        self.machine = machine
+
+    def __missing__(self, key: tuple) -> Callable:
+        opcode = key[0]
+        if opcode == "load" or opcode == "store":
+            fn = _cached_accessor(self.machine.mem, key[2], key[1], opcode == "store")
+        else:
+            _, ty, arg_tys, attr = key
+            n = len(arg_tys)
+            g = _Gen(self.machine)
+            dst = Temp(n, ty) if ty is not None else None
+            g.op(Op(opcode, dst, tuple(Temp(i, t) for i, t in enumerate(arg_tys)), attr), 1)
+            body = "\n".join(g.lines) + (f"\n    return t{n}" if dst is not None else "")
+            env = {**_base_env(self.machine), **g.env}
+            used = {k: v for k, v in env.items() if k in body}
+            params = [f"t{i}" for i in range(n)] + [f"{k}={k}" for k in used]
+            ns: dict[str, object] = dict(used)
+            exec(compile(f"def op({', '.join(params)}):\n{body}\n", f"<op {opcode}>", "exec"),
+                 ns)
+            fn = ns["op"]
+        self[key] = fn
+        return fn
+
+
+def _walk(body: tuple[Stmt, ...], t: dict[int, object], fns: _OpFns) -> int | None:
+    """Execute IR statements one by one (None: the end was reached without an exit)."""
+    for s in body:
+        if type(s) is Op:
+            args = [t[a.id] if type(a) is Temp else a.value for a in s.args]
+            o, dst = s.opcode, s.dst
+            if o == "load" or o == "store":
+                args.append(s.attr[1])
+                key = (o, s.attr[0], dst.ty if dst is not None else s.args[1].ty)
+            else:
+                key = (o, dst.ty if dst is not None else None,
+                       tuple([a.ty for a in s.args]), s.attr)
+            r = fns[key](*args)
+            if dst is not None:
+                t[dst.id] = r
+        elif type(s) is If:
+            c = s.cond
+            if t[c.id] if type(c) is Temp else c.value:
+                r = _walk(s.body, t, fns)
+                if r is not None:
+                    return r
+        elif s.kind is ExitKind.GOTO or s.kind is ExitKind.JUMP:
+            return t[s.target.id] if type(s.target) is Temp else s.target.value
+        else:
+            return _special_exit(s)
+    return None
+
+
+def block_function(machine: "Machine", key: int, block: Block) -> Callable[[], int]:
+    """The callable for a newly translated block.  Most blocks run once or twice (start-up
+    code), and compiling a Python function costs as much as walking the IR a hundred
+    times: so the first run walks the IR, and the second compiles the block, installs the
+    compiled function in the block's cache entry and runs it."""
+    if getattr(block, "artifact", None) is not None:
+        return _from_artifact(block.artifact, machine)
+    if not machine.options.walk_first:
+        return compile_block(block, machine)
+    fns = machine.__dict__.get("interp_ops")
+    if fns is None:
+        fns = machine.__dict__["interp_ops"] = _OpFns(machine)
+    compiled = None
+    walked = False
+
+    def first() -> int:
+        nonlocal compiled, walked
+        if compiled is None:
+            if not walked:
+                walked = True
+                return _walk(block.body, {}, fns)
+            compiled = compile_block(block, machine)
+            tb = machine.cache.blocks.get(key)
+            if tb is not None and tb.fn is first:
+                tb.fn = compiled
+        return compiled()
+    return first
+
+
 def translate(machine: "Machine", key: int, block: Block) -> dict:
-    return {key: (block, compile_block(block, machine), None, 0)}
+    return {key: (block, block_function(machine, key, block), None, 0)}
 
 
 register_tier(Tier("interp", translate,

@@ -29,7 +29,7 @@ from dbt.arch import Tier, register_tier
 from dbt.ir import F32, F64, HELPERS, I1, I8, I16, I32, I64, Block, Exit, ExitKind, If, Stmt
 from dbt.memory import MAP_NORESERVE
 
-from .interp import compile_block
+from .interp import translate as interp_translate
 from .llvm_codegen import (
     MAX_HELPERS, RT_CELLS, RT_HELPERS, RT_RING, RT_SIZE, RT_TABLE, TABLE_BITS, RegionGen,
     define_sig, module_text, table_hash,
@@ -393,5 +393,5 @@ DEFAULT_THRESHOLD = 1000  # executions before a block is compiled (--jit-thresho
 JIT_LEVEL = 0              # --tier jit: compile fast, everything
 HOT_LEVEL = 1              # --tier auto: O1 has most of O2's gain at half the compile time
 register_tier(Tier("jit", translate_native))
-register_tier(Tier("auto", lambda m, k, b: {k: (b, compile_block(b, m), None, 0)},
+register_tier(Tier("auto", interp_translate,
                    promote, DEFAULT_THRESHOLD))

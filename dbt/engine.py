@@ -30,6 +30,9 @@ class Options:
     jit_threshold: int = 0   # 0: the tier's default
     tb_cache_size: int = 0   # 0: unbounded (see TranslationCache for the policy)
     cache_dir: str | None = None  # the persistent translation cache (None: not used)
+    # Run a new block's first execution by walking its IR (most blocks run once); off,
+    # blocks are compiled before their first run (tests use it to cover both paths).
+    walk_first: bool = True
 
 
 @dataclass

@@ -187,7 +187,7 @@ def run_unicorn(uc: unicorn.Uc, code: bytes, st: State) -> Result:
 
 def new_dbt(code: bytes, tier: str) -> tuple[Machine, io.StringIO]:
     err = io.StringIO()
-    m = Machine.bare("armel", Options(tier=tier, verify=True), out=err)
+    m = Machine.bare("armel", Options(tier=tier, verify=True, walk_first=tier != "interp"), out=err)
     m.mem.map(CODE, CODE_SIZE, PROT_READ | PROT_EXEC)
     m.mem.poke(CODE, code)
     m.mem.map(DATA, DATA_SIZE, PROT_READ | PROT_WRITE)

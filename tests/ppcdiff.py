@@ -448,7 +448,7 @@ def new_machine(code: bytes, tier: str) -> tuple[Machine, io.StringIO]:
     """A dbt machine with the snippet mapped; it serves every state of the snippet (the
     translations stay, which keeps the jit tier's compile cost to one per snippet)."""
     err = io.StringIO()
-    m = Machine.bare("ppc", Options(tier=tier, verify=True), out=err)
+    m = Machine.bare("ppc", Options(tier=tier, verify=True, walk_first=tier != "interp"), out=err)
     m.mem.map(CODE, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC)
     m.mem.poke(CODE, code)
     m.mem.map(PAD, 0x1000, PROT_READ | PROT_EXEC)
