@@ -9,9 +9,12 @@ once it is native, else the exit stub that returns rt->next_key); computed exits
 the target up in the native hash table inline.  A budget in rt bounds how long native
 code runs before Python regains control.
 
-Memory accesses check the page-permission byte and, on failure, record the fault in rt
-and return FAULT.  State, guest memory, permissions and rt are separate TBAA classes, so
-LLVM keeps guest registers in host registers within a function.
+Memory accesses check the page-permission byte.  Most are checked on block entry, one
+branch for the block (see RegionGen.entry_check): if a page is missing the block returns
+INTERP and the interpreter runs it; the others are checked where they run and, on
+failure, record the fault in rt and return FAULT.  State, guest memory, permissions
+and rt are separate TBAA classes, so LLVM keeps guest registers in host registers
+within a function.
 
 The generated text holds no host address: all native runtime data the code touches lives
 in (or is reached through) rt, addressed as constant offsets from %rt, so the same text
@@ -43,6 +46,7 @@ from dbt import trace
 from dbt.ir import F32, I1, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty, Value
 
 EXIT_FAULT = 3 << 32
+EXIT_INTERP = 4 << 32  # | key: run that block once in the interpreter (dbt.engine)
 # rt layout (see the module docstring)
 RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO, RT_STOP, RT_RING = 0, 8, 16, 24, 32, 40
 RT_HELPERS = 64
@@ -76,7 +80,7 @@ PRELUDE = """
 !8 = !{!7, !7, i64 0}
 !9 = !{!"link", !0, i64 0}
 !10 = !{!9, !9, i64 0}
-!11 = !{!"branch_weights", i32 1, i32 100000}
+!11 = !{!"branch_weights", i32 100000, i32 1}
 !12 = !{}
 """
 TB_STATE, TB_GUEST, TB_PERM, TB_RT, TB_LINK = "!2", "!4", "!6", "!8", "!10"
@@ -126,6 +130,7 @@ class RegionGen:
         self.dirty: set[int] = set()     # slots the region writes
         self.exits: list[tuple[str, str, str]] = []  # local_state: (block, value, code)
         self.faults: list[tuple[str, str, int]] = []  # (from block, address, info)
+        self.prechecked: set[int] = set()  # id() of accesses checked on block entry
 
     # -- helpers --------------------------------------------------------------------
     def tmp(self) -> str:
@@ -184,6 +189,7 @@ class RegionGen:
             self.prefix = f"b{i}_"
             self.cur_key = key
             self.start(self.keys[key])
+            body = self.entry_check(key, block.body)
             cp, c0, c1 = self.tmp(), self.tmp(), self.tmp()
             self.e(f"{cp} = getelementptr i8, ptr %rt, i64 {counter}")
             self.e(f"{c0} = load i64, ptr {cp}, !tbaa {TB_RT}")
@@ -191,7 +197,7 @@ class RegionGen:
             self.e(f"store i64 {c1}, ptr {cp}, !tbaa {TB_RT}")
             if trace.native_ring is not None:
                 self.ring_append(key, trace.native_ring[1])
-            if self.stmts(block.body):
+            if self.stmts(body):
                 raise ValueError("block falls off its end")
         if self.faults:
             # One shared fault exit: record the address and pc, return FAULT.
@@ -217,6 +223,95 @@ class RegionGen:
         body = "\n".join(entry + self.lines)
         sig = define_sig(self.layout.size)
         return f"define i64 @{self.name}{sig} nounwind {{\nentry:\n{body}\n}}\n"
+
+    def entry_check(self, key: int, body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+        """Check on block entry, with one branch, the pages of the accesses every run of
+        the block makes at addresses known on entry (pure functions of the registers it
+        has not yet written: push/pop, [sp, #n], [rN, #n]!, ...); those accesses then
+        need no check of their own.  Accesses with one base register share a check of
+        the first and last page their offsets span.  If a page is missing, the block
+        leaves native code before doing anything, and the interpreter runs it (and
+        reports the fault at the exact instruction).  Returns the body left to emit:
+        the ops that compute checked addresses are emitted here, first."""
+        defs: dict[int, Op] = {}    # temp id -> pure top-level op that defines it
+        written: set[int] = set()   # slots written so far
+        groups: dict[tuple[Value, bool], list[tuple[int, Op]]] = {}
+        for s in body:
+            if type(s) is If:
+                written |= _puts(s.body)
+                continue
+            if type(s) is Exit or s.opcode == "call":
+                break  # a helper may change state we think we know
+            o = s.opcode
+            if o == "put":
+                written.add(s.attr[0])
+            elif o == "get":
+                if s.attr[0] not in written:
+                    defs[s.dst.id] = s
+            elif o == "load" or o == "store":
+                addr = s.args[0]
+                if _known(addr, defs):
+                    base, off = addr, 0
+                    d = defs.get(addr.id) if type(addr) is Temp else None
+                    if (d is not None and d.opcode in ("add", "sub")
+                            and type(d.args[1]) is Const):
+                        c = d.args[1].value
+                        base, off = d.args[0], _signed32(c if d.opcode == "add" else -c)
+                    groups.setdefault((base, o == "store"), []).append((off, s))
+            elif s.dst is not None and o not in _UNSAFE:
+                defs[s.dst.id] = s
+        if not groups:
+            return body
+        need: list[Op] = []
+        for base, _ in groups:
+            _deps(base, defs, need)
+        hoisted = {id(op) for op in need}
+        for s in body:  # in program order: operands first
+            if id(s) in hoisted:
+                self.op(s)
+        oks = []
+        for (base, write), accesses in groups.items():
+            accesses.sort(key=lambda a: a[0])
+            lo = accesses[0][0]
+            for i, (off, op) in enumerate(accesses):
+                self.prechecked.add(id(op))
+                last = i + 1 == len(accesses) or accesses[i + 1][0] - lo >= 4096
+                if not last:
+                    continue
+                for o in (lo, off) if off != lo else (lo,):
+                    oks.append(self.page_ok(self.offset(base, o), write))
+                if i + 1 < len(accesses):
+                    lo = accesses[i + 1][0]
+        ok = oks[0]
+        for x in oks[1:]:
+            y = self.tmp()
+            self.e(f"{y} = and i1 {ok}, {x}")
+            ok = y
+        go, slow = self.label("go"), self.label("slow")
+        self.e(f"br i1 {ok}, label %{go}, label %{slow}, !prof !11")
+        self.start(slow)
+        self.leave(str(EXIT_INTERP | key))
+        self.start(go)
+        return tuple(s for s in body if id(s) not in hoisted)
+
+    def offset(self, base: Value, off: int) -> str:
+        if type(base) is Const:
+            return str((base.value + off) & 0xFFFFFFFF)
+        if off == 0:
+            return self.v(base)
+        a = self.tmp()
+        self.e(f"{a} = add i32 {self.v(base)}, {off}")
+        return a
+
+    def page_ok(self, addr: str, write: bool) -> str:
+        """An i1: may the guest read (write) the page of `addr`?"""
+        pi, pp, pv, pm, ok = (self.tmp() for _ in range(5))
+        self.e(f"{pi} = lshr i32 {addr}, 12")
+        self.e(f"{pp} = getelementptr i8, ptr %perm, i32 {pi}")  # < 2**20: sign-safe
+        self.e(f"{pv} = load i8, ptr {pp}, !tbaa {TB_PERM}")
+        self.e(f"{pm} = and i8 {pv}, {2 if write else 1}")
+        self.e(f"{ok} = icmp ne i8 {pm}, 0")
+        return ok
 
     def stmts(self, body: tuple[Stmt, ...]) -> bool:
         """Emit statements; True when control fell off the end (no exit)."""
@@ -310,7 +405,7 @@ class RegionGen:
                 self.e(f"store {lty(sty)} {a[0]}, ptr {p}, !tbaa {TB_STATE}")
             self.dirty.add(slot)
         elif o == "load":
-            hp = self.guest_ptr(a[0], s.attr[1], write=False)
+            hp = self.guest_ptr(s, a[0], write=False)
             ty = s.dst.ty
             if ty.is_float:
                 ity = f"i{ty.bits}"
@@ -323,7 +418,7 @@ class RegionGen:
                 self.e(f"{raw} = load {t}, ptr {hp}, align 1, !tbaa {TB_GUEST}")
                 self.e(f"{d} = {self.swap_expr(raw, ty.bits, s.attr[0])}")
         elif o == "store":
-            hp = self.guest_ptr(a[0], s.attr[1], write=True)
+            hp = self.guest_ptr(s, a[0], write=True)
             vty = s.args[1].ty
             val = a[1]
             ity = f"i{vty.bits}"
@@ -456,18 +551,15 @@ class RegionGen:
         self.e(f"{q} = {o} {t} {a[0]}, {dv}")
         self.e(f"{d} = select i1 {z}, {t} 0, {t} {q}")
 
-    def guest_ptr(self, addr: str, pc: int, write: bool) -> str:
-        pi, pp, pv, pm, ok = (self.tmp() for _ in range(5))
-        need = 2 if write else 1
-        self.e(f"{pi} = lshr i32 {addr}, 12")
-        self.e(f"{pp} = getelementptr i8, ptr %perm, i32 {pi}")  # < 2**20: sign-safe
-        self.e(f"{pv} = load i8, ptr {pp}, !tbaa {TB_PERM}")
-        self.e(f"{pm} = and i8 {pv}, {need}")
-        self.e(f"{ok} = icmp eq i8 {pm}, 0")
-        good = self.label("ok")
-        self.e(f"br i1 {ok}, label %fault, label %{good}, !prof !11")
-        self.faults.append((self.cur, addr, pc | (int(write) << 32)))
-        self.start(good)
+    def guest_ptr(self, s: Op, addr: str, write: bool) -> str:
+        """The host address of an access; unless checked on block entry, first the
+        page's permission (on failure: record the fault, return FAULT)."""
+        if id(s) not in self.prechecked:
+            ok = self.page_ok(addr, write)
+            good = self.label("ok")
+            self.e(f"br i1 {ok}, label %{good}, label %fault, !prof !11")
+            self.faults.append((self.cur, addr, s.attr[1] | (int(write) << 32)))
+            self.start(good)
         az, hp = self.tmp(), self.tmp()
         self.e(f"{az} = zext i32 {addr} to i64")
         self.e(f"{hp} = getelementptr i8, ptr %mem, i64 {az}")
@@ -545,6 +637,41 @@ class RegionGen:
         self.e(f"{fpp} = getelementptr i8, ptr {ep}, i64 8")
         self.e(f"{fp} = load ptr, ptr {fpp}, !tbaa {TB_LINK}")
         self.leave(fn=fp)
+
+
+# Ops not computed ahead of their place by entry_check (a division may trap in LLVM).
+_UNSAFE = frozenset({"load", "store", "put", "call", "udiv", "sdiv", "urem", "srem"})
+
+
+def _signed32(x: int) -> int:
+    return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def _puts(body: tuple[Stmt, ...]) -> set[int]:
+    out: set[int] = set()
+    for s in body:
+        if type(s) is If:
+            out |= _puts(s.body)
+        elif type(s) is Op and s.opcode == "put":
+            out.add(s.attr[0])
+    return out
+
+
+def _known(v: Value, defs: dict[int, Op]) -> bool:
+    """Is `v` computed from constants and the block's entry state by pure ops?"""
+    if type(v) is Const:
+        return True
+    d = defs.get(v.id)
+    return d is not None and all(_known(a, defs) for a in d.args)
+
+
+def _deps(v: Value, defs: dict[int, Op], out: list[Op]) -> None:
+    if type(v) is Temp:
+        d = defs[v.id]
+        if d not in out:
+            out.append(d)
+            for a in d.args:
+                _deps(a, defs, out)
 
 
 def table_hash(key: int, mask: int) -> int:

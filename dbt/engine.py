@@ -17,7 +17,7 @@ from dbt.state import CPUState
 
 SIGILL, SIGTRAP, SIGSEGV = 4, 5, 11
 SEGV_MAPERR, SEGV_ACCERR = 1, 2
-EXIT_SYSCALL, EXIT_TRAP, EXIT_FAULT = 1, 2, 3
+EXIT_SYSCALL, EXIT_TRAP, EXIT_FAULT, EXIT_INTERP = 1, 2, 3, 4
 
 
 @dataclass
@@ -301,6 +301,13 @@ class Machine:
                 target = self.linux.enter_handler(*self.linux.queued.pop(0), target)
             self.key = target
             return target
+        if kind == EXIT_INTERP:
+            # Native code declined the block at `target` (one of its accesses would
+            # fault): the interpreter runs it once, and faults at the exact instruction.
+            self.key = target
+            block = self.lift(target)
+            r = TIERS["interp"].first(self, target, block)[target][1]()
+            return self._special(r) if r > 0xFFFFFFFF else r
         if kind == EXIT_TRAP:
             self.key = target
             self._deliver(r >> 40, target)

@@ -3,7 +3,10 @@ faulting instruction.  Native regions keep guest registers in host registers and
 flags only where they leave (backends/llvm_codegen.py), so the fault exit is where any
 mistake would show: a loop that updates registers and flags every iteration walks a
 pointer off the end of mapped memory, and dbt (each tier, native from the first few
-iterations) must agree with unicorn on every register, flag, data byte and the pc."""
+iterations) must agree with unicorn on every register, flag, data byte and the pc.
+Accesses at addresses known on block entry are checked there (a block that would
+fault leaves for the interpreter); the others are checked where they run: both
+kinds of fault are here."""
 import random
 
 import pytest
@@ -39,6 +42,28 @@ LOOPS = {
         str r3, [r2, #8]!
         cmp r3, r8
         addlt r9, r9, #1
+        b loop
+    """,
+    # a conditional load (checked where it runs, not on block entry) walks off
+    "conditional": f"""
+        mov r2, #{DATA:#x}
+    loop:
+        adds r1, r1, #3
+        tst r1, #4
+        ldrne r3, [r2], #16
+        addeq r2, r2, #8
+        eor r6, r6, r3
+        b loop
+    """,
+    # the second address depends on a load: checked at the access, after the first
+    "dependent": f"""
+        mov r2, #{DATA:#x}
+    loop:
+        ldr r3, [r2], #8
+        and r3, r3, #0xff0
+        ldr r4, [r2, r3]
+        add r5, r5, r4
+        subs r7, r7, r3
         b loop
     """,
 }
