@@ -102,6 +102,7 @@ class JIT:
         self.native: dict[int, int] = {}          # key -> code address
         self.waiting: dict[int, list] = {}        # key -> link cells to patch
         self.linked: dict[int, list] = {}         # key -> link cells pointing at it
+        self.regions_of: dict[int, list] = {}     # key -> keys of each region with it
         self.modules = []
         self.compile_time = 0.0
         self.blocks_compiled = 0
@@ -203,6 +204,9 @@ class JIT:
         addr = engine.get_function_address(name)
         cfn = NATIVE_FN(addr)
         out = {}
+        region = [key for key, _ in blocks]
+        for key in region:
+            self.regions_of.setdefault(key, []).append(region)
         for key, _ in blocks:
             self._publish(key, addr)
             carr, ci = counters[key]
@@ -234,6 +238,11 @@ class JIT:
         for arr, i in self.waiting.pop(key, []):
             arr[i] = addr
             self.linked.setdefault(key, []).append((arr, i))
+
+    def regions_with(self, key: int) -> set[int]:
+        """Every key compiled into a region together with `key` (forgotten here): when
+        `key`'s guest code changes, those regions branch to stale code inside them."""
+        return {k for region in self.regions_of.pop(key, ()) for k in region} - {key}
 
     def unpublish(self, key: int) -> None:
         """Forget native code for `key`: unlink every jump into it."""

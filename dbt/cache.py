@@ -73,6 +73,14 @@ class TranslationCache:
         self.stats.invalidations += len(stale)
         return stale
 
+    def drop(self, keys: set[int]) -> list[int]:
+        """Invalidate the blocks with these keys (those still cached); returns them."""
+        out = [k for k in keys if k in self.blocks]
+        for k in out:
+            self.retired.append(self.blocks.pop(k))
+        self.stats.invalidations += len(out)
+        return out
+
     def evict(self, keep: set[int] | frozenset[int] = frozenset()) -> list[int]:
         """Evict the oldest blocks (never those in `keep`, the batch just installed)
         until the cache is within capacity; returns their keys."""

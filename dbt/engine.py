@@ -221,8 +221,13 @@ class Machine:
         self.key = self._special(r) if r > 0xFFFFFFFF else r
 
     def invalidate(self, start: int, end: int) -> None:
-        for key in self.cache.invalidate(start, end):
+        stale = self.cache.invalidate(start, end)
+        jit = getattr(self, "jit", None)
+        while stale:
+            key = stale.pop()
             self._unpublish(key)
+            if jit is not None:  # native regions that hold a copy of the stale code
+                stale += self.cache.drop(jit.regions_with(key))
 
     def _unpublish(self, key: int) -> None:
         jit = getattr(self, "jit", None)
