@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-import os
-import signal
-import threading
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Callable
@@ -108,7 +105,6 @@ class JIT:
         self.stub = self._compile_stub()
         mem, st = machine.mem, machine.state
         self.args = (st.address, mem.base, mem.perm_base, self.rt_addr)
-        self._stop_on_signals()
 
     def _engine(self, level: int) -> tuple:
         """(MCJIT engine, target machine) for an optimisation level: 0 compiles fast
@@ -269,30 +265,18 @@ class JIT:
         info = self.rt[3]
         return self.rt[2], bool(info >> 32), info & 0xFFFFFFFF
 
-    def reset_budget(self) -> None:
-        """A fresh budget, and no stop request."""
-        self.rt[1] = BUDGET
-        self.rt[4] = 0
-
     def request_exit(self) -> None:
-        """Make running native code return to Python at its next back-edge or exit
-        (safe from any thread)."""
+        """Make running native code return to Python at its next back-edge or exit;
+        safe from any thread (Machine.poke calls it, for host signals among others)."""
         self.rt[4] = 1
 
-    def _stop_on_signals(self) -> None:
-        """^C (or any signal with a Python handler) must reach Python even while a
-        native loop runs: the C-level handler writes to a wakeup pipe, and a thread
-        waiting on it asks native code to stop; Python then runs the handler."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        r, w = os.pipe()
-        os.set_blocking(w, False)
-        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    def withdraw_exit(self) -> None:
+        """Take a request_exit back (the dispatch loop has seen what it was for)."""
+        self.rt[4] = 0
 
-        def wake() -> None:
-            while os.read(r, 64):
-                self.request_exit()
-        threading.Thread(target=wake, name="dbt-signal-wake", daemon=True).start()
+    def set_budget(self, blocks: int) -> None:
+        """Native code makes at most `blocks` block transfers before it returns."""
+        self.rt[1] = blocks
 
 
 def _enter(rt, key: int, cfn, *args) -> int:

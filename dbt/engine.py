@@ -1,5 +1,9 @@
 """The engine: owns one guest process (memory, CPU state, syscalls, translation cache)
-and runs it: look the next block up, translate on a miss, execute, handle the exit."""
+and runs it: look the next block up, translate on a miss, execute, handle the exit.
+
+Between blocks the dispatch loop looks at `interrupts`, which `poke()` fills from any
+thread or signal handler (a host signal for the guest, gdb's ^C): native code is asked
+to return at its next check, and the loop then enters the guest's signal handlers."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import dataclass, field
 from dbt.arch import ARCHES, TIERS, Arch, UnsupportedInstruction, load_plugins
 from dbt.cache import TB, TranslationCache
 from dbt.ir import Block, Exit, ExitKind, const, verify
-from dbt.linux import GuestExit, GuestSignal
+from dbt.linux import GuestExit, GuestSignal, hostsig
 from dbt.loader import Image, build_stack, load
 from dbt.memory import GuestFault, GuestMemory
 from dbt.state import CPUState
@@ -126,7 +130,10 @@ class Machine:
         self.redirect: int | None = None  # where sigreturn resumes after its syscall
         # A debugger (the GDB stub) gets `stopped(signo)` when the guest takes a signal
         # and `exited(status)` at the end; `stopped` returns the signal to deliver (0: none).
+        # When the loop is poked it asks `poll()` for a signal to stop with (0: none).
         self.debugger = None
+        # Non-empty: something asked the dispatch loop to stop before the next block.
+        self.interrupts: list[int] = []
         # An instruction/block tracer (dbt.trace) runs the guest in place of `_loop`.
         self.tracer = None
 
@@ -229,6 +236,13 @@ class Machine:
     # -- execution ----------------------------------------------------------------
     def run(self) -> int:
         """Run the guest to its end; returns the exit status as a shell reports it."""
+        hostsig.attach(self)
+        try:
+            return self._run()
+        finally:
+            hostsig.detach(self)
+
+    def _run(self) -> int:
         while True:
             try:
                 self._loop()
@@ -255,14 +269,46 @@ class Machine:
                 self.debugger.killed(signo)
             return 128 + signo
 
+    def poke(self) -> None:
+        """Ask the dispatch loop to look at its interrupts before the next block, and
+        native code to return to it (safe from any thread and from signal handlers)."""
+        jit = getattr(self, "jit", None)
+        if jit is not None:
+            jit.request_exit()
+        # After the request: the loop withdraws requests only when it sees an interrupt,
+        # so a request is never left behind to send native code back on every check.
+        self.interrupts.append(1)
+
+    def interrupt(self, key: int) -> int:
+        """The loop was poked: withdraw the exit request from native code, stop if the
+        debugger asks, and enter the guest handlers of the signals now deliverable;
+        returns the key to continue at (`key`, the block not yet run, or a handler)."""
+        self.interrupts.clear()
+        jit = getattr(self, "jit", None)
+        if jit is not None:
+            jit.withdraw_exit()
+        self.key = key
+        if self.debugger is not None:
+            signo = self.debugger.poll()
+            if signo:
+                raise GuestSignal(signo)
+        linux = self.linux
+        linux.take_arrived()
+        while linux.queued:
+            key = linux.enter_handler(*linux.queued.pop(0), key)
+        return key
+
     def _loop(self) -> None:
         if self.tracer is not None:
             return self.tracer.loop(self)
         blocks = self.cache.blocks
         key = self.key
         hot = self.hot_threshold if self.tier.hot is not None else -1
+        interrupts = self.interrupts
         try:
             while True:
+                if interrupts:
+                    key = self.interrupt(key)
                 tb = blocks.get(key)
                 if tb is None:
                     tb = self.miss(key)

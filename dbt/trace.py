@@ -25,7 +25,8 @@ code returns, and the native budget is kept small enough that the ring cannot
 overflow in between.
 
 Tracing does not change what the guest does: the same instructions run with the same
-state and memory, only in smaller blocks."""
+state and memory, only in smaller blocks.  Both tracers deliver host signals to the
+guest at their block boundaries, as the engine's loop does."""
 
 from __future__ import annotations
 
@@ -116,12 +117,15 @@ class InsnTracer:
         GuestExit/GuestSignal/GuestFault as the engine does)."""
         key = m.key
         views = m.state.views
+        interrupts = m.interrupts
         try:
             while True:
                 if self.count is not None and self.emitted >= self.count:
                     m.tracer = None  # done: the rest runs untraced, in the normal loop
                     m.key = key
                     return m._loop()
+                if interrupts:
+                    key = m.interrupt(key)
                 entry = self.blocks.get(key)
                 if entry is None:
                     try:
@@ -248,23 +252,25 @@ class BlockTracer:
         blocks = m.cache.blocks
         key = m.key
         hot = m.hot_threshold if m.tier.hot is not None else -1
+        interrupts = m.interrupts
         # Native code returns to Python at least every `budget` block transfers
         # (a region of at most 64 blocks can run between two): the ring never wraps.
         budget = self.RING // 64 - 1
         try:
             while True:
+                if interrupts:
+                    key = m.interrupt(key)
                 tb = blocks.get(key)
                 if tb is None:
                     tb = m.miss(key)
                 tb.count += 1
                 if tb.count == hot and tb.counters is None:
                     m.promote(tb)
-                jit = getattr(m, "jit", None)
                 if tb.counters is None:
                     self._line(key, tb.tier, tb.block.ninsns)
                     key = tb.fn()
                 else:
-                    jit.rt[1] = budget
+                    m.jit.set_budget(budget)
                     try:
                         key = tb.fn()
                     finally:
