@@ -5,7 +5,9 @@ chains natively, and registers the "jit" (compile everything before it runs) and
 Native runtime data all lives in rt, one 64 MiB reservation (an mmap, viewed as a ctypes
 u64 array) that native code reaches only through its %rt parameter, so generated code
 holds no host address (layout in llvm_codegen):
-- control words: next_key, budget, fault address and info, stop request, trace ring;
+- control words: next_key, budget, fault address and info, stop request, trace ring
+  (with --max-insns the code is compiled in counting mode: the budget counts guest
+  instructions, see llvm_codegen);
 - the helper table: a ctypes callback per IR helper, numbered by sorted name;
 - the hash table (key, code) that computed exits probe inline;
 - cells, allocated in compile order: per-block execution counters, and link slots --
@@ -28,8 +30,8 @@ from dbt.memory import MAP_NORESERVE
 
 from .interp import compile_block
 from .llvm_codegen import (
-    MAX_HELPERS, RT_CELLS, RT_HELPERS, RT_RING, RT_SIZE, RT_TABLE, TABLE_BITS, RegionGen,
-    define_sig, module_text, table_hash,
+    FINFO_UNDONE_SHIFT, MAX_HELPERS, RT_CELLS, RT_HELPERS, RT_RING, RT_SIZE, RT_TABLE,
+    TABLE_BITS, TRAP_UNDONE_SHIFT, RegionGen, define_sig, module_text, table_hash,
 )
 
 if TYPE_CHECKING:
@@ -105,6 +107,7 @@ class JIT:
         self.stub = self._compile_stub()
         mem, st = machine.mem, machine.state
         self.args = (st.address, mem.base, mem.perm_base, self.rt_addr)
+        self.count_insns = machine.options.max_insns is not None
 
     def _engine(self, level: int) -> tuple:
         """(MCJIT engine, target machine) for an optimisation level: 0 compiles fast
@@ -192,7 +195,8 @@ class JIT:
             self.rt[RT_RING // 8] = trace.native_ring[0]
         name = f"r{len(self.modules)}_{blocks[0][0]:x}"
         g = RegionGen(name, items, layout, self.machine.arch.big_endian, alloc_link,
-                      self.table_mask, self._helper, local_state=level >= 1)
+                      self.table_mask, self._helper, local_state=level >= 1,
+                      count_insns=self.count_insns)
         text = g.generate()
         engine = self._add(module_text([text], g.intrinsics, self.triple, self.datalayout),
                            level)
@@ -263,20 +267,38 @@ class JIT:
 
     def fault(self) -> tuple[int, bool, int]:
         info = self.rt[3]
-        return self.rt[2], bool(info >> 32), info & 0xFFFFFFFF
+        return self.rt[2], bool(info >> 32 & 1), info & 0xFFFFFFFF
 
     def request_exit(self) -> None:
-        """Make running native code return to Python at its next back-edge or exit;
-        safe from any thread (Machine.poke calls it, for host signals among others)."""
+        """Make running native code return to Python at its next back-edge or exit
+        (counting mode: block start); safe from any thread (Machine.poke calls it, for
+        host signals among others)."""
         self.rt[4] = 1
 
     def withdraw_exit(self) -> None:
         """Take a request_exit back (the dispatch loop has seen what it was for)."""
         self.rt[4] = 0
 
-    def set_budget(self, blocks: int) -> None:
-        """Native code makes at most `blocks` block transfers before it returns."""
-        self.rt[1] = blocks
+    def set_budget(self, n: int) -> None:
+        """Native code makes at most `n` block transfers (counting mode: runs at most
+        `n` guest instructions) before it returns."""
+        self.rt[1] = n
+
+    # -- counting mode (--max-insns) ---------------------------------------------------
+    def budget(self) -> int:
+        """What is left of the budget set_budget gave."""
+        return self.rt[1]
+
+    def undone(self, r: int) -> tuple[int, int]:
+        """Of a special exit `r`: the guest instructions it was charged for but did not
+        complete (a trap's or fault's instruction and those after it in its block), and
+        `r` without that count."""
+        kind = r >> 32 & 0xFF
+        if kind == 2:  # trap
+            return r >> TRAP_UNDONE_SHIFT, r & ((1 << TRAP_UNDONE_SHIFT) - 1)
+        if kind == 3:  # fault
+            return self.rt[3] >> FINFO_UNDONE_SHIFT, r
+        return 0, r
 
 
 def _enter(rt, key: int, cfn, *args) -> int:

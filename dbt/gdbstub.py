@@ -11,8 +11,9 @@ S), qAttached, qC, qfThreadInfo, H, T, qOffsets, k/vKill, D.  Stop replies: T05 
 breakpoint or step, T0b for a guest SIGSEGV, ...; the guest's exit is W, death by a
 signal X.  ^C in gdb (a 0x03 byte while the guest runs) stops it with SIGINT at the
 next block boundary: a thread watching the connection pokes the Machine (native code
-returns to the dispatch loop), and the loop asks `poll` for the stop.  Not supported:
-watchpoints.
+returns to the dispatch loop), and the loop asks `poll` for the stop.  With
+--max-insns, reaching the limit (also by single-steps) ends the guest: gdb sees an exit
+with dbt's limit status.  Not supported: watchpoints.
 
 What a frontend provides (see dbt.arch.Arch): gdb_target_xml, gdb_registers,
 gdb_get_register, gdb_set_register, and big_endian for the byte order."""
@@ -27,6 +28,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from dbt.arch import UnsupportedInstruction
+from dbt.engine import InsnLimit
 from dbt.linux import GuestExit, GuestSignal
 from dbt.memory import GuestFault
 
@@ -90,6 +92,8 @@ class GdbStub:
         except GuestExit as e:  # the guest exited while gdb single-stepped it
             self.exited(e.status & 0xFF)
             return e.status & 0xFF
+        except InsnLimit as e:  # a single-step was one instruction too many
+            return self.m.insn_limit_reached(e)
         except _Killed:
             self._close()
             return 128 + SIGKILL
