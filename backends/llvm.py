@@ -5,7 +5,9 @@ chains natively, and registers the "jit" (compile everything before it runs) and
 Native runtime data all lives in rt, one 64 MiB reservation (an mmap, viewed as a ctypes
 u64 array) that native code reaches only through its %rt parameter, so generated code
 holds no host address (layout in llvm_codegen):
-- control words: next_key, budget, fault address and info, stop request, trace ring;
+- control words: next_key, budget, fault address and info, stop request, trace ring
+  (with --max-insns the code is compiled in counting mode: the budget counts guest
+  instructions, see llvm_codegen);
 - the helper table: a ctypes callback per IR helper, numbered by sorted name;
 - the hash table (key, code) that computed exits probe inline;
 - cells, allocated in compile order: per-block execution counters, and link slots --
@@ -17,9 +19,6 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-import os
-import signal
-import threading
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Callable
@@ -31,8 +30,8 @@ from dbt.memory import MAP_NORESERVE
 
 from .interp import translate as interp_translate
 from .llvm_codegen import (
-    MAX_HELPERS, RT_CELLS, RT_HELPERS, RT_RING, RT_SIZE, RT_TABLE, TABLE_BITS, RegionGen,
-    define_sig, module_text, table_hash,
+    FINFO_UNDONE_SHIFT, MAX_HELPERS, RT_CELLS, RT_HELPERS, RT_RING, RT_SIZE, RT_TABLE,
+    TABLE_BITS, TRAP_UNDONE_SHIFT, RegionGen, define_sig, module_text, table_hash,
 )
 
 if TYPE_CHECKING:
@@ -109,7 +108,7 @@ class JIT:
         self.stub = self._compile_stub()
         mem, st = machine.mem, machine.state
         self.args = (st.address, mem.base, mem.perm_base, self.rt_addr)
-        self._stop_on_signals()
+        self.count_insns = machine.options.max_insns is not None
 
     def _engine(self, level: int) -> tuple:
         """(MCJIT engine, target machine) for an optimisation level: 0 compiles fast
@@ -197,7 +196,8 @@ class JIT:
             self.rt[RT_RING // 8] = trace.native_ring[0]
         name = f"r{len(self.modules)}_{blocks[0][0]:x}"
         g = RegionGen(name, items, layout, self.machine.arch.big_endian, alloc_link,
-                      self.table_mask, self._helper, local_state=level >= 1)
+                      self.table_mask, self._helper, local_state=level >= 1,
+                      count_insns=self.count_insns)
         text = g.generate()
         engine = self._add(module_text([text], g.intrinsics, self.triple, self.datalayout),
                            level)
@@ -276,32 +276,38 @@ class JIT:
 
     def fault(self) -> tuple[int, bool, int]:
         info = self.rt[3]
-        return self.rt[2], bool(info >> 32), info & 0xFFFFFFFF
-
-    def reset_budget(self) -> None:
-        """A fresh budget, and no stop request."""
-        self.rt[1] = BUDGET
-        self.rt[4] = 0
+        return self.rt[2], bool(info >> 32 & 1), info & 0xFFFFFFFF
 
     def request_exit(self) -> None:
         """Make running native code return to Python at its next back-edge or exit
-        (safe from any thread)."""
+        (counting mode: block start); safe from any thread (Machine.poke calls it, for
+        host signals among others)."""
         self.rt[4] = 1
 
-    def _stop_on_signals(self) -> None:
-        """^C (or any signal with a Python handler) must reach Python even while a
-        native loop runs: the C-level handler writes to a wakeup pipe, and a thread
-        waiting on it asks native code to stop; Python then runs the handler."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        r, w = os.pipe()
-        os.set_blocking(w, False)
-        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    def withdraw_exit(self) -> None:
+        """Take a request_exit back (the dispatch loop has seen what it was for)."""
+        self.rt[4] = 0
 
-        def wake() -> None:
-            while os.read(r, 64):
-                self.request_exit()
-        threading.Thread(target=wake, name="dbt-signal-wake", daemon=True).start()
+    def set_budget(self, n: int) -> None:
+        """Native code makes at most `n` block transfers (counting mode: runs at most
+        `n` guest instructions) before it returns."""
+        self.rt[1] = n
+
+    # -- counting mode (--max-insns) ---------------------------------------------------
+    def budget(self) -> int:
+        """What is left of the budget set_budget gave."""
+        return self.rt[1]
+
+    def undone(self, r: int) -> tuple[int, int]:
+        """Of a special exit `r`: the guest instructions it was charged for but did not
+        complete (a trap's or fault's instruction and those after it in its block), and
+        `r` without that count."""
+        kind = r >> 32 & 0xFF
+        if kind == 2:  # trap
+            return r >> TRAP_UNDONE_SHIFT, r & ((1 << TRAP_UNDONE_SHIFT) - 1)
+        if kind == 3:  # fault
+            return self.rt[3] >> FINFO_UNDONE_SHIFT, r
+        return 0, r
 
 
 def _enter(rt, key: int, cfn, *args) -> int:

@@ -7,7 +7,12 @@ returning the next block key (< 2**32) or a special exit code (as the interprete
 plus FAULT).  Direct exits tail-call through a link slot (patched to the target's code
 once it is native, else the exit stub that returns rt->next_key); computed exits look
 the target up in the native hash table inline.  A budget in rt bounds how long native
-code runs before Python regains control.
+code runs before Python regains control: normally it counts block transfers, spent on
+back-edges and region exits; in counting mode (--max-insns) it counts guest
+instructions, and each block is charged its instruction count before it runs -- when
+that does not fit, the block returns its own key to Python unrun.  A counting-mode
+trap or fault exit carries how many of the charged instructions it did not complete
+(TRAP_UNDONE_SHIFT, FINFO_UNDONE_SHIFT).
 
 Memory accesses check the page-permission byte.  Most are checked on block entry, one
 branch for the block (see RegionGen.entry_check): if a page is missing the block returns
@@ -22,9 +27,10 @@ means the same code in any process (object code can be cached, keyed by the text
 rt layout (byte offsets; u64 cells unless said):
 
     0  RT_NEXT     next block key (set by every caller of a region function)
-    8  RT_BUDGET   block transfers left before native code returns to Python
+    8  RT_BUDGET   block transfers (counting mode: guest instructions) left before
+                   native code returns to Python
     16 RT_FADDR    fault: guest address
-    24 RT_FINFO    fault: pc | is_write << 32
+    24 RT_FINFO    fault: pc | is_write << 32 (| undone << 40 in counting mode)
     32 RT_STOP     nonzero: another thread asks native code to return (read volatile)
     40 RT_RING     --trace-blocks: address of the ring of entered keys (dbt.trace)
     64 RT_HELPERS  helper function pointers, one per IR helper: slot i holds the i-th
@@ -47,6 +53,8 @@ from dbt.ir import F32, I1, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty
 
 EXIT_FAULT = 3 << 32
 EXIT_INTERP = 4 << 32  # | key: run that block once in the interpreter (dbt.engine)
+TRAP_UNDONE_SHIFT = 48   # counting mode: in a trap exit code, above the signal number
+FINFO_UNDONE_SHIFT = 40  # counting mode: in RT_FINFO, above the is-write bit
 # rt layout (see the module docstring)
 RT_NEXT, RT_BUDGET, RT_FADDR, RT_FINFO, RT_STOP, RT_RING = 0, 8, 16, 24, 32, 40
 RT_HELPERS = 64
@@ -106,13 +114,15 @@ class RegionGen:
 
     alloc_link(target) returns the rt offset of a new link slot for a direct exit to
     `target`; helper(name) returns (rt offset of the helper's function pointer, return
-    type, argument types)."""
+    type, argument types).  count_insns selects counting mode (see the module
+    docstring)."""
 
     def __init__(self, name: str, items: list[tuple[int, Block, int]], layout,
                  big_endian: bool, alloc_link, table_mask: int, helper,
-                 local_state: bool = False) -> None:
+                 local_state: bool = False, count_insns: bool = False) -> None:
         self.name = name
         self.local_state = local_state
+        self.count_insns = count_insns
         self.items = items
         self.keys = {k: f"blk{i}" for i, (k, _, _) in enumerate(items)}
         self.prefix = ""
@@ -188,8 +198,11 @@ class RegionGen:
         for i, (key, block, counter) in enumerate(self.items):
             self.prefix = f"b{i}_"
             self.cur_key = key
+            self.cur_block = block
             self.start(self.keys[key])
             body = self.entry_check(key, block.body)
+            if self.count_insns:
+                self.charge(key, block.ninsns)
             cp, c0, c1 = self.tmp(), self.tmp(), self.tmp()
             self.e(f"{cp} = getelementptr i8, ptr %rt, i64 {counter}")
             self.e(f"{c0} = load i64, ptr {cp}, !tbaa {TB_RT}")
@@ -232,7 +245,10 @@ class RegionGen:
         the first and last page their offsets span.  If a page is missing, the block
         leaves native code before doing anything, and the interpreter runs it (and
         reports the fault at the exact instruction).  Returns the body left to emit:
-        the ops that compute checked addresses are emitted here, first."""
+        the ops that compute checked addresses are emitted here, first.  (Not in
+        counting mode: a block that leaves unrun must have been charged nothing.)"""
+        if self.count_insns:
+            return body
         defs: dict[int, Op] = {}    # temp id -> pure top-level op that defines it
         written: set[int] = set()   # slots written so far
         groups: dict[tuple[Value, bool], list[tuple[int, Op]]] = {}
@@ -558,7 +574,8 @@ class RegionGen:
             ok = self.page_ok(addr, write)
             good = self.label("ok")
             self.e(f"br i1 {ok}, label %{good}, label %fault, !prof !11")
-            self.faults.append((self.cur, addr, s.attr[1] | (int(write) << 32)))
+            self.faults.append((self.cur, addr, s.attr[1] | (int(write) << 32)
+                                | (self.undone(s.attr[1]) << FINFO_UNDONE_SHIFT)))
             self.start(good)
         az, hp = self.tmp(), self.tmp()
         self.e(f"{az} = zext i32 {addr} to i64")
@@ -569,6 +586,34 @@ class RegionGen:
         p = self.tmp()
         self.e(f"{p} = getelementptr i8, ptr %rt, i64 {off}")
         self.e(f"store i64 {val}, ptr {p}, !tbaa {TB_RT}")
+
+    def undone(self, pc: int) -> int:
+        """Counting mode: the current block's instructions from the one at `pc` on, which
+        an exit there (fault, trap) was charged for but does not complete."""
+        if not self.count_insns:
+            return 0
+        return sum(1 for p, _ in self.cur_block.insns if p >= pc)
+
+    def charge(self, key: int, n: int) -> None:
+        """Counting mode, at a block's start: charge its `n` instructions to the budget;
+        when they do not fit, or another thread asked native code to stop, return the
+        block's own key to Python without running it."""
+        bp, bud, nb, fits = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        sp, stop, calm, ok = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        self.e(f"{bp} = getelementptr i8, ptr %rt, i64 {RT_BUDGET}")
+        self.e(f"{bud} = load i64, ptr {bp}, !tbaa {TB_RT}")
+        self.e(f"{nb} = sub i64 {bud}, {n}")
+        self.e(f"{fits} = icmp sge i64 {nb}, 0")
+        self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {RT_STOP}")
+        self.e(f"{stop} = load volatile i64, ptr {sp}, !tbaa {TB_RT}")
+        self.e(f"{calm} = icmp eq i64 {stop}, 0")
+        self.e(f"{ok} = and i1 {fits}, {calm}")
+        go, back = self.label("go"), self.label("unrun")
+        self.e(f"br i1 {ok}, label %{go}, label %{back}")
+        self.start(back)
+        self.leave(str(key))
+        self.start(go)
+        self.e(f"store i64 {nb}, ptr {bp}, !tbaa {TB_RT}")
 
     def budget(self, key: str) -> None:
         """Spend one unit of budget; when it runs out, or another thread asked native
@@ -596,17 +641,22 @@ class RegionGen:
             self.leave(str((1 << 32) | s.target.value))
             return
         if s.kind is ExitKind.TRAP:
-            self.leave(str((s.info << 40) | (2 << 32) | s.target.value))
+            pc = s.target.value
+            self.leave(str((self.undone(pc) << TRAP_UNDONE_SHIFT) | (s.info << 40)
+                           | (2 << 32) | pc))
             return
         if s.kind is ExitKind.GOTO:
             target = s.target.value
             inside = self.keys.get(target)
             if inside is not None:
-                if target <= self.cur_key:  # a back-edge: let Python in now and then
+                # A back-edge lets Python in now and then (counting mode: the target's
+                # charge does).
+                if target <= self.cur_key and not self.count_insns:
                     self.budget(str(target))
                 self.e(f"br label %{inside}")
                 return
-            self.budget(str(target))
+            if not self.count_insns:
+                self.budget(str(target))
             self.rt_store(RT_NEXT, str(target))
             slot = self.alloc_link(target)
             sp, fp = self.tmp(), self.tmp()
@@ -616,7 +666,8 @@ class RegionGen:
             return
         k = self.tmp()
         self.e(f"{k} = zext i32 {self.v(s.target)} to i64")
-        self.budget(k)
+        if not self.count_insns:
+            self.budget(k)
         h1, h2, h, ep, ek, hit = (self.tmp() for _ in range(6))
         self.e(f"{h1} = lshr i64 {k}, 1")
         self.e(f"{h2} = lshr i64 {k}, 13")

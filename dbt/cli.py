@@ -10,6 +10,7 @@ from dbt.arch import TIERS, load_plugins
 
 
 def _parser() -> argparse.ArgumentParser:
+    from dbt.engine import INSN_LIMIT_STATUS
     p = argparse.ArgumentParser(prog="dbt", description="Run 32-bit ARM and PowerPC Linux "
                                 "programs on this machine by dynamic binary translation.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -22,6 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jit-threshold", type=int, default=0, metavar="N",
                      help="--tier auto: compile a block after N executions "
                      "(default: the tier's, 1000)")
+    run.add_argument("--max-insns", type=_count, metavar="N",
+                     help="stop the guest after exactly N executed instructions (the "
+                     "same count in every tier; a syscall is the instruction that makes "
+                     "it): dbt prints 'dbt: instruction limit N reached at pc ADDR' and "
+                     f"exits with status {INSN_LIMIT_STATUS}")
     run.add_argument("--strace", action="store_true", help="log every syscall to stderr")
     run.add_argument("--stats", action="store_true",
                      help="print translation-cache statistics to stderr at exit")
@@ -70,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _count(text: str) -> int:
+    try:
+        n = int(text, 0)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return n
+
+
 def guest_env(setenv: list[str], unsetenv: list[str]) -> list[bytes]:
     env = dict(os.environb)
     for item in setenv:
@@ -100,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                        stats=args.stats or bool(args.stats_json),
                        dump_ir=args.dump_ir, verify=args.verify_ir,
                        tb_cache_size=max(0, args.tb_cache_size),
-                       jit_threshold=max(0, args.jit_threshold))
+                       jit_threshold=max(0, args.jit_threshold),
+                       max_insns=args.max_insns)
         machine = Machine(args.program, [os.fsencode(args.program)]
                           + [os.fsencode(a) for a in args.args], envp, opts)
     except (LoadError, ValueError) as e:

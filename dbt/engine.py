@@ -1,5 +1,11 @@
 """The engine: owns one guest process (memory, CPU state, syscalls, translation cache)
-and runs it: look the next block up, translate on a miss, execute, handle the exit."""
+and runs it: look the next block up, translate on a miss, execute, handle the exit.
+
+Between blocks the dispatch loop looks at `interrupts`, which `poke()` fills from any
+thread or signal handler (a host signal for the guest, gdb's ^C): native code is asked
+to return at its next check, and the loop then enters the guest's signal handlers.
+With --max-insns (`Options.max_insns`) a second loop charges every block's instructions
+before it runs and ends the run after exactly that many (InsnLimit)."""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from dataclasses import dataclass, field
 from dbt.arch import ARCHES, TIERS, Arch, UnsupportedInstruction, load_plugins
 from dbt.cache import TB, TranslationCache
 from dbt.ir import Block, Exit, ExitKind, const, verify
-from dbt.linux import GuestExit, GuestSignal
+from dbt.linux import GuestExit, GuestSignal, hostsig
 from dbt.loader import Image, build_stack, load
 from dbt.memory import GuestFault, GuestMemory
 from dbt.state import CPUState
@@ -18,6 +24,7 @@ from dbt.state import CPUState
 SIGILL, SIGTRAP, SIGSEGV = 4, 5, 11
 SEGV_MAPERR, SEGV_ACCERR = 1, 2
 EXIT_SYSCALL, EXIT_TRAP, EXIT_FAULT, EXIT_INTERP = 1, 2, 3, 4
+INSN_LIMIT_STATUS = 124  # --max-insns reached: timeout(1)'s status for "ran out of time"
 
 
 @dataclass
@@ -33,6 +40,16 @@ class Options:
     # Run a new block's first execution by walking its IR (most blocks run once); off,
     # blocks are compiled before their first run (tests use it to cover both paths).
     walk_first: bool = True
+    max_insns: int | None = None  # stop after this many guest instructions (None: never)
+
+
+class InsnLimit(Exception):
+    """--max-insns: the guest has executed all the instructions it may; `pc` is the
+    next one, not executed."""
+
+    def __init__(self, pc: int) -> None:
+        super().__init__(f"instruction limit reached at pc {pc:#010x}")
+        self.pc = pc
 
 
 @dataclass
@@ -45,6 +62,12 @@ class RunStats:
     interp_time: float = 0.0    # with --stats: in blocks the dispatcher ran, by tier
     native_time: float = 0.0    # (native time includes the blocks native code chains to)
     syscalls: int = 0
+
+
+def _before(block: Block, pc: int | None) -> int:
+    """How many of the block's instructions precede the one at `pc` (a fault's or a
+    trap's: those completed)."""
+    return 0 if pc is None else sum(1 for p, _ in block.insns if p < pc)
 
 
 def available_tiers() -> list[str]:
@@ -129,7 +152,11 @@ class Machine:
         self.redirect: int | None = None  # where sigreturn resumes after its syscall
         # A debugger (the GDB stub) gets `stopped(signo)` when the guest takes a signal
         # and `exited(status)` at the end; `stopped` returns the signal to deliver (0: none).
+        # When the loop is poked it asks `poll()` for a signal to stop with (0: none).
         self.debugger = None
+        # Non-empty: something asked the dispatch loop to stop before the next block.
+        self.interrupts: list[int] = []
+        self.insns_left: int | None = self.options.max_insns
         # An instruction/block tracer (dbt.trace) runs the guest in place of `_loop`.
         self.tracer = None
 
@@ -217,7 +244,12 @@ class Machine:
         one-instruction block interpreted outside the cache."""
         block = self.lift(self.key, limit=1)
         fn = TIERS["interp"].first(self, self.key, block)[self.key][1]
-        r = fn()
+        if self.insns_left is None:
+            r = fn()
+        elif not self.insns_left:
+            raise InsnLimit(self.arch.key_pc(self.key))
+        else:
+            r = self.run_interp(fn, block)
         self.key = self._special(r) if r > 0xFFFFFFFF else r
 
     def invalidate(self, start: int, end: int) -> None:
@@ -237,9 +269,26 @@ class Machine:
     # -- execution ----------------------------------------------------------------
     def run(self) -> int:
         """Run the guest to its end; returns the exit status as a shell reports it."""
+        hostsig.attach(self)
+        try:
+            return self._run()
+        finally:
+            hostsig.detach(self)
+
+    def insn_limit_reached(self, e: InsnLimit) -> int:
+        """Report the end of a --max-insns run; returns its exit status."""
+        print(f"dbt: instruction limit {self.options.max_insns} reached at pc {e.pc:#010x}",
+              file=self.err)
+        if self.debugger is not None:
+            self.debugger.exited(INSN_LIMIT_STATUS)
+        return INSN_LIMIT_STATUS
+
+    def _run(self) -> int:
         while True:
             try:
                 self._loop()
+            except InsnLimit as e:
+                return self.insn_limit_reached(e)
             except GuestFault as e:
                 self.stop_at_fault(e)
                 signo, sync = SIGSEGV, True
@@ -263,14 +312,48 @@ class Machine:
                 self.debugger.killed(signo)
             return 128 + signo
 
+    def poke(self) -> None:
+        """Ask the dispatch loop to look at its interrupts before the next block, and
+        native code to return to it (safe from any thread and from signal handlers)."""
+        jit = getattr(self, "jit", None)
+        if jit is not None:
+            jit.request_exit()
+        # After the request: the loop withdraws requests only when it sees an interrupt,
+        # so a request is never left behind to send native code back on every check.
+        self.interrupts.append(1)
+
+    def interrupt(self, key: int) -> int:
+        """The loop was poked: withdraw the exit request from native code, stop if the
+        debugger asks, and enter the guest handlers of the signals now deliverable;
+        returns the key to continue at (`key`, the block not yet run, or a handler)."""
+        self.interrupts.clear()
+        jit = getattr(self, "jit", None)
+        if jit is not None:
+            jit.withdraw_exit()
+        self.key = key
+        if self.debugger is not None:
+            signo = self.debugger.poll()
+            if signo:
+                raise GuestSignal(signo)
+        linux = self.linux
+        linux.take_arrived()
+        while linux.queued:
+            key = linux.enter_handler(*linux.queued.pop(0), key)
+        return key
+
     def _loop(self) -> None:
         if self.tracer is not None:
             return self.tracer.loop(self)
+        if self.insns_left is not None:
+            return self._loop_counted()
         blocks = self.cache.blocks
         key = self.key
         hot = self.hot_threshold if self.tier.hot is not None else -1
+        interrupts = self.interrupts
         try:
             while True:
+                if interrupts:
+                    key = self.interrupt(key)
                 tb = blocks.get(key)
                 if tb is None:
                     tb = self.miss(key)
@@ -282,6 +365,72 @@ class Machine:
                     key = self._special(key)
         finally:
             self.key = key & 0xFFFFFFFF
+
+    def _loop_counted(self) -> None:
+        """`_loop` under --max-insns: each block is charged its instructions before it
+        runs (native code charges itself), and where the limit falls inside a block,
+        its first instructions run as a shorter block."""
+        blocks = self.cache.blocks
+        key = self.key
+        hot = self.hot_threshold if self.tier.hot is not None else -1
+        interrupts = self.interrupts
+        try:
+            while True:
+                if interrupts:
+                    key = self.interrupt(key)
+                tb = blocks.get(key)
+                if tb is None:
+                    tb = self.miss(key)
+                if tb.block.ninsns > self.insns_left:
+                    key = self.run_short(key)
+                else:
+                    tb.count += 1
+                    if tb.count == hot and tb.counters is None:
+                        self.promote(tb)
+                    key = (self.run_interp(tb.fn, tb.block) if tb.counters is None
+                           else self.run_native(tb.fn))
+                if key > 0xFFFFFFFF:
+                    key = self._special(key)
+        finally:
+            self.key = key & 0xFFFFFFFF
+
+    def run_interp(self, fn, block: Block) -> int:
+        """Run an interpreted block under --max-insns and charge what it completed: all
+        its instructions, or those before the one that faulted or trapped."""
+        try:
+            r = fn()
+        except GuestFault as e:
+            self.insns_left -= _before(block, e.pc)
+            raise
+        if r > 0xFFFFFFFF and (r >> 32) & 0xFF == EXIT_TRAP:
+            self.insns_left -= _before(block, r & 0xFFFFFFFF)
+        else:
+            self.insns_left -= block.ninsns
+        return r
+
+    def run_native(self, fn, cap: int | None = None) -> int:
+        """Run native code under --max-insns with a budget of the instructions left (at
+        most `cap`): it charges each block before running it and returns at the first
+        that does not fit."""
+        jit = self.jit
+        give = self.insns_left if cap is None else min(cap, self.insns_left)
+        jit.set_budget(give)
+        r = fn()
+        spent = give - jit.budget()
+        if r > 0xFFFFFFFF:
+            undone, r = jit.undone(r)
+            spent -= undone
+        self.insns_left -= spent
+        return r
+
+    def run_short(self, key: int) -> int:
+        """Run the last `insns_left` instructions of a --max-insns run (they start the
+        block at `key`) as one interpreted block outside the cache; InsnLimit when
+        none are left."""
+        if not self.insns_left:
+            raise InsnLimit(self.arch.key_pc(key))
+        block = self.lift(key, limit=self.insns_left)
+        return self.run_interp(TIERS["interp"].first(self, key, block)[key][1], block)
 
     def _special(self, r: int) -> int:
         kind = (r >> 32) & 0xFF

@@ -10,9 +10,10 @@ XML), ?, g/G, p/P, m/M/X, Z0/z0 (and Z1/z1, the same here), c/C/s/S, vCont (c, C
 S), qAttached, qC, qfThreadInfo, H, T, qOffsets, k/vKill, D.  Stop replies: T05 for a
 breakpoint or step, T0b for a guest SIGSEGV, ...; the guest's exit is W, death by a
 signal X.  ^C in gdb (a 0x03 byte while the guest runs) stops it with SIGINT at the
-next block boundary: while gdb is attached the guest runs in this module's copy of
-the engine's dispatch loop, which checks for it (and native code is made to return
-to that loop).  Not supported: watchpoints.
+next block boundary: a thread watching the connection pokes the Machine (native code
+returns to the dispatch loop), and the loop asks `poll` for the stop.  With
+--max-insns, reaching the limit (also by single-steps) ends the guest: gdb sees an exit
+with dbt's limit status.  Not supported: watchpoints.
 
 What a frontend provides (see dbt.arch.Arch): gdb_target_xml, gdb_registers,
 gdb_get_register, gdb_set_register, and big_endian for the byte order."""
@@ -27,6 +28,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from dbt.arch import UnsupportedInstruction
+from dbt.engine import InsnLimit
 from dbt.linux import GuestExit, GuestSignal
 from dbt.memory import GuestFault
 
@@ -77,7 +79,6 @@ class GdbStub:
         self.server.close()
         self.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.m.debugger = self
-        self.m.tracer = self  # run the guest in `loop`, which ^C can interrupt
         try:
             try:
                 signo = self._serve(SIGTRAP)
@@ -91,6 +92,8 @@ class GdbStub:
         except GuestExit as e:  # the guest exited while gdb single-stepped it
             self.exited(e.status & 0xFF)
             return e.status & 0xFF
+        except InsnLimit as e:  # a single-step was one instruction too many
+            return self.m.insn_limit_reached(e)
         except _Killed:
             self._close()
             return 128 + SIGKILL
@@ -118,33 +121,14 @@ class GdbStub:
         self._send(f"X{signo:02x}")
         self._close()
 
-    # -- running: the dispatch loop and ^C ----------------------------------------
-    def loop(self, m: Machine) -> None:
-        """Machine._loop, plus a check for ^C before each block."""
-        blocks = m.cache.blocks
-        key = m.key
-        hot = m.hot_threshold if m.tier.hot is not None else -1
-        interrupted = self.interrupted
-        jit = getattr(m, "jit", None)
-        if jit is not None:
-            jit.reset_budget()  # a ^C may have spent it
-        try:
-            while True:
-                if interrupted.is_set():
-                    interrupted.clear()
-                    raise GuestSignal(SIGINT)
-                tb = blocks.get(key)
-                if tb is None:
-                    tb = m.miss(key)
-                tb.count += 1
-                if tb.count == hot and tb.counters is None:
-                    m.promote(tb)
-                key = tb.fn()
-                if key > 0xFFFFFFFF:
-                    key = m._special(key)
-        finally:
-            m.key = key & 0xFFFFFFFF
+    def poll(self) -> int:
+        """The dispatch loop was poked: SIGINT after a ^C from gdb (0: not ours)."""
+        if self.interrupted.is_set():
+            self.interrupted.clear()
+            return SIGINT
+        return 0
 
+    # -- running: ^C ----------------------------------------------------------------
     def _watch(self) -> None:
         """While the guest runs, a thread watches the connection for ^C."""
         if self.conn is None or self.watcher is not None:
@@ -175,19 +159,8 @@ class GdbStub:
             if b"\x03" in data:
                 data = data.replace(b"\x03", b"")
                 self.interrupted.set()
-                # Make native code return to the loop: spend its budget (repeatedly,
-                # as native code may write back a stale budget once).
-                jit = getattr(self.m, "jit", None)
-                while jit is not None and self.interrupted.is_set():
-                    jit.request_exit()
-                    if self._wait_wake(0.005):
-                        self.buf += data
-                        return
+                self.m.poke()
             self.buf += data
-
-    def _wait_wake(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self._wake[0]], [], [], timeout)
-        return bool(ready)
 
     # -- protocol -----------------------------------------------------------------
     def _serve(self, signo: int) -> int:

@@ -25,15 +25,19 @@ code returns, and the native budget is kept small enough that the ring cannot
 overflow in between.
 
 Tracing does not change what the guest does: the same instructions run with the same
-state and memory, only in smaller blocks."""
+state and memory, only in smaller blocks.  Both tracers honour --max-insns (the run
+ends after the same instruction as untraced) and deliver host signals to the guest at
+their block boundaries, as the engine's loop does."""
 
 from __future__ import annotations
 
 import ctypes
 import json
+from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
 from dbt.arch import TIERS, UnsupportedInstruction
+from dbt.engine import InsnLimit
 from dbt.memory import GuestFault
 from dbt.stats import symbolizer
 
@@ -102,7 +106,7 @@ class InsnTracer:
         pc = m.arch.key_pc(key)
         dis = m.arch.disasm(m.mem, key, 1)
         raw, text = (dis[0][1], dis[0][2]) if dis else (m.mem.peek(pc, 4), "(undefined)")
-        entry = (fn, raw, text, pc, self.sym(pc))
+        entry = (fn, raw, text, pc, self.sym(pc), block)
         self.blocks[key] = entry
         return entry
 
@@ -116,12 +120,17 @@ class InsnTracer:
         GuestExit/GuestSignal/GuestFault as the engine does)."""
         key = m.key
         views = m.state.views
+        interrupts = m.interrupts
         try:
             while True:
                 if self.count is not None and self.emitted >= self.count:
                     m.tracer = None  # done: the rest runs untraced, in the normal loop
                     m.key = key
                     return m._loop()
+                if interrupts:
+                    key = m.interrupt(key)
+                if m.insns_left == 0:
+                    raise InsnLimit(m.arch.key_pc(key))
                 entry = self.blocks.get(key)
                 if entry is None:
                     try:
@@ -129,7 +138,9 @@ class InsnTracer:
                     except UnsupportedInstruction as e:
                         print(f"dbt: {e}", file=m.err)
                         m._deliver(SIGILL, e.pc)
-                fn, raw, text, pc, sym = entry
+                fn, raw, text, pc, sym, block = entry
+                if m.insns_left is not None:
+                    fn = partial(m.run_interp, fn, block)
                 if not self._wanted(pc):
                     r = fn()
                     self.rec.clear()
@@ -244,29 +255,44 @@ class BlockTracer:
         self.seen = total
 
     def loop(self, m: Machine) -> None:
-        """Machine._loop with logging: the same lookups, translations and promotions."""
+        """Machine._loop (or _loop_counted) with logging: the same lookups, translations
+        and promotions."""
         blocks = m.cache.blocks
         key = m.key
         hot = m.hot_threshold if m.tier.hot is not None else -1
+        interrupts = m.interrupts
+        counted = m.insns_left is not None
         # Native code returns to Python at least every `budget` block transfers
         # (a region of at most 64 blocks can run between two): the ring never wraps.
+        # (Counting it in instructions bounds the blocks too: each has one at least.)
         budget = self.RING // 64 - 1
         try:
             while True:
+                if interrupts:
+                    key = m.interrupt(key)
                 tb = blocks.get(key)
                 if tb is None:
                     tb = m.miss(key)
+                if counted and tb.block.ninsns > m.insns_left:
+                    if m.insns_left:
+                        self._line(key, "interp", m.insns_left)
+                    key = m.run_short(key)
+                    if key > 0xFFFFFFFF:
+                        key = m._special(key)
+                    continue
                 tb.count += 1
                 if tb.count == hot and tb.counters is None:
                     m.promote(tb)
-                jit = getattr(m, "jit", None)
                 if tb.counters is None:
                     self._line(key, tb.tier, tb.block.ninsns)
-                    key = tb.fn()
+                    key = m.run_interp(tb.fn, tb.block) if counted else tb.fn()
                 else:
-                    jit.rt[1] = budget
                     try:
-                        key = tb.fn()
+                        if counted:
+                            key = m.run_native(tb.fn, budget)
+                        else:
+                            m.jit.set_budget(budget)
+                            key = tb.fn()
                     finally:
                         self._drain()
                 if key > 0xFFFFFFFF:

@@ -49,12 +49,12 @@ def gdb_ready(arch):
     return arch in supported_arches() and hasattr(ARCHES[arch].factory(), "gdb_registers")
 
 
-def debug(program, tier, commands, args=(), gdb_arch="arm"):
-    """Run `program` under `dbt --gdb 0` and gdb-multiarch with `commands`; returns
-    (gdb output, dbt's exit status, dbt's stdout)."""
+def debug(program, tier, commands, args=(), gdb_arch="arm", options=()):
+    """Run `program` under `dbt --gdb 0` (and `options`) and gdb-multiarch with
+    `commands`; returns (gdb output, dbt's exit status, dbt's stdout)."""
     dbt = subprocess.Popen([sys.executable, "-m", "dbt", "run", "--tier", tier, "--gdb", "0",
-                            str(program), *args], cwd=ROOT, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)
+                            *options, str(program), *args], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         line = dbt.stderr.readline().decode()
         m = re.match(r"dbt: waiting for gdb on 127\.0\.0\.1:(\d+)$", line.strip())
@@ -241,6 +241,21 @@ def test_protocol_packets():
     assert c.ask("p0") == "bd0b0000"
     assert c.ask("c") == "W" + f"{0xbd:02x}"
     assert c.finish() == (0xBD, b"")
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_max_insns_ends_the_debugged_guest(tier):
+    """--max-insns counts single-steps and continued runs alike; reaching it is an exit
+    with status 124 (0174) for gdb.  loop_count: 2 + 1000 * 4 + 3 instructions."""
+    prog = BIN / "loop_count"
+    out, status, _ = debug(prog, tier, ["stepi 3", "info registers r0 r1", "continue"],
+                           options=("--max-insns", "1003"))
+    assert reg(out, "r0") == [3] and reg(out, "r1") == [1000]  # mov, ldr, add
+    assert "exited with code 0174" in out, out
+    assert status == 124
+    out, status, _ = debug(prog, tier, ["stepi 5"], options=("--max-insns", "3"))
+    assert "exited with code 0174" in out, out
+    assert status == 124
 
 
 @pytest.mark.parametrize("tier", TIERS)

@@ -2,10 +2,19 @@
 information, futexes and other small single-threaded process services.
 
 The guest is one host process with one thread: its pid and tid are the host pid.
-Signal actions and the mask are kept here; a signal the guest sends itself either does
-nothing (ignored, blocked -> pending) or ends the guest with GuestSignal.  Running a
-guest handler needs a signal frame built by the arch code: until that exists, a caught
-signal also ends the guest (see `deliver_signal`)."""
+Signal actions, the mask and pending signals are kept here.  A signal is ignored, left
+pending while blocked, queued for its guest handler (the engine enters the handler with
+an arch signal frame once the current syscall, fault or block is done), or ends the
+guest with GuestSignal.  Signals come from the guest itself (kill, tgkill, raise), from
+faults and traps (the engine), or from the host: for a signal the guest catches, dbt
+catches the host's (dbt.linux.hostsig) and it arrives here through `arrived`.
+
+Blocking: pause and sigsuspend wait for a signal and return -EINTR after its handler;
+nanosleep, clock_nanosleep and futex waits are cut short with -EINTR too.  Other
+blocking host calls (read, wait4, poll, ...) are restarted by Python after a host
+signal, so for them every guest handler behaves as if installed with SA_RESTART: the
+handler runs when the call returns.  Standard and real-time signals alike are one
+pending bit each (a second instance of a pending signal is merged, not queued)."""
 
 from __future__ import annotations
 
@@ -13,8 +22,9 @@ import errno
 import os
 import resource
 import sys
+import time
 
-from dbt.linux import GuestExit, GuestSignal, host
+from dbt.linux import GuestExit, GuestSignal, host, hostsig
 from dbt.linux.base import SyscallBase, s32
 from dbt.linux.signals import CORE_SIGNALS
 
@@ -26,7 +36,8 @@ _DEFAULT_IGNORED = frozenset({17, 18, 23, 28, 19, 20, 21, 22})
 _UNBLOCKABLE = 1 << (SIGKILL - 1) | 1 << (SIGSTOP - 1)
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 SA_NODEFER, SA_RESETHAND = 0x40000000, 0x80000000
-SI_USER, SI_TKILL = 0, -6
+SI_USER, SI_KERNEL, SI_TKILL = 0, 0x80, -6
+SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
 MINSIGSTKSZ = 2048
 
@@ -61,9 +72,15 @@ class ProcessSyscalls(SyscallBase):
         self.clear_child_tid = 0
         self.rlimits: dict[int, tuple[int, int]] = {}
         self.comm = os.path.basename(os.fsencode(machine.image.path))[:15]
+        self.pending_code: dict[int, int] = {}  # si_code of a pending signal, if not SI_TKILL
         # Signals to run guest handlers for, as (signo, si_code, address): the engine
         # enters them when the current syscall or fault is done.
         self.queued: list[tuple[int, int, int]] = []
+        # Host signals caught for the guest, appended by the host handler: only the
+        # engine's own code moves them into sigpending (`take_arrived`).
+        self.arrived: list[int] = []
+        # sigsuspend: the mask to restore after the handler (its frame saves this one).
+        self.suspended_mask: int | None = None
 
     # -- identity -----------------------------------------------------------------
     def sys_getpid(self, *_: int) -> int:
@@ -212,7 +229,24 @@ class ProcessSyscalls(SyscallBase):
             self.sigactions[sig] = new
             if new[0] == SIG_IGN or (new[0] == SIG_DFL and sig in _DEFAULT_IGNORED):
                 self.sigpending &= ~_bit(sig)
+            self.route(sig)
         return 0
+
+    def route(self, sig: int) -> None:
+        """Give the host's `sig` the guest's action: caught for a guest handler, ignored
+        for SIG_IGN, dbt's own disposition for SIG_DFL (the host's default action is
+        then what the guest's would be: death by the signal, or nothing).  The signal of
+        an interval timer the guest started is caught even for SIG_DFL: the guest still
+        dies of it, but through dbt's own exit (statistics, translation cache)."""
+        if not hostsig.routable(sig):
+            return
+        handler = self.sigactions.get(sig, (SIG_DFL,))[0]
+        if handler == SIG_IGN:
+            hostsig.ignore(sig)
+        elif handler != SIG_DFL or sig in self.timer_signals():
+            hostsig.catch(sig)
+        else:
+            hostsig.restore(sig)
 
     def sys_rt_sigprocmask(self, how: int, nset: int, oset: int, sigsetsize: int,
                            *_: int) -> int:
@@ -283,18 +317,71 @@ class ProcessSyscalls(SyscallBase):
         if sig == 0:
             return 0
         if self.sigmask & _bit(sig):
-            self.sigpending |= _bit(sig)
+            self._make_pending(sig, code)
             return 0
         self.deliver_signal(sig, code)
         return 0
+
+    def _make_pending(self, sig: int, code: int) -> None:
+        self.sigpending |= _bit(sig)
+        if code != SI_TKILL:
+            self.pending_code[sig] = code
+        else:
+            self.pending_code.pop(sig, None)
 
     def _deliver_pending(self) -> None:
         ready = self.sigpending & ~self.sigmask
         while ready:
             sig = (ready & -ready).bit_length()
             self.sigpending &= ~_bit(sig)
-            self.deliver_signal(sig, SI_TKILL)
+            self.deliver_signal(sig, self.pending_code.pop(sig, SI_TKILL))
             ready = self.sigpending & ~self.sigmask
+
+    def take_arrived(self) -> None:
+        """Make the host signals caught since the last call pending, and deliver what
+        the mask lets through (queued for handlers; GuestSignal if one kills)."""
+        while self.arrived:
+            sig = self.arrived.pop(0)
+            # The host's timers are the kernel's; anything else was sent by a process.
+            self._make_pending(sig, SI_KERNEL if sig in (SIGALRM, SIGVTALRM, SIGPROF)
+                               else SI_USER)
+        self._deliver_pending()
+
+    def wait_for_signal(self, timeout: float | None = None) -> bool:
+        """Sleep until a signal runs a guest handler (it is queued) or ends the guest, or
+        `timeout` seconds (None: no limit) pass; True if a signal came."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.take_arrived()
+            if self.queued:
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            hostsig.wait(left)
+
+    def sys_pause(self, *_: int) -> int:
+        self.wait_for_signal()
+        return -errno.EINTR
+
+    def _suspend(self, mask: int) -> int:
+        """Wait with `mask` as the signal mask; the handler's frame saves (and its
+        sigreturn restores) the mask from before."""
+        saved = self.sigmask
+        self.sigmask = mask & ~_UNBLOCKABLE
+        self.wait_for_signal()
+        self.suspended_mask = saved
+        return -errno.EINTR
+
+    def sys_rt_sigsuspend(self, mask: int, sigsetsize: int, *_: int) -> int:
+        if sigsetsize != 8:
+            return -errno.EINVAL
+        return self._suspend(self.layout.sigset_unpack(self.mem.read(mask, 8)))
+
+    def sys_sigsuspend(self, a: int, b: int, c: int, *_: int) -> int:
+        """The old call: an old_sigset_t (signals 1-32) in the last argument, which is
+        the third on ARM (restart, oldmask, mask) and the only one on PowerPC."""
+        return self._suspend(c if self.family == "arm" else a)
 
     def deliver_signal(self, sig: int, code: int = SI_TKILL, addr: int = 0) -> None:
         handler = self.sigactions.get(sig, (SIG_DFL,))[0]
@@ -320,11 +407,16 @@ class ProcessSyscalls(SyscallBase):
         act = self.sigactions[sig]
         handler, flags, restorer, mask = act
         old = self.sigmask
+        if self.suspended_mask is not None:
+            old, self.suspended_mask = self.suspended_mask, None
         self.sigmask |= mask & ~_UNBLOCKABLE
         if not flags & SA_NODEFER:
             self.sigmask |= _bit(sig)
         if flags & SA_RESETHAND:
             self.sigactions[sig] = (SIG_DFL, 0, 0, 0)
+            self.route(sig)
+        if self.strace is not None:
+            self.strace.signal(sig, code, addr)
         return self.machine.arch.setup_signal_frame(self.machine, sig, act, code, addr, old,
                                             self.altstack, resume)
 
@@ -482,7 +574,8 @@ class ProcessSyscalls(SyscallBase):
             # The waiting itself is the timed sleep; FUTEX_WAIT's timeout is relative,
             # FUTEX_WAIT_BITSET's absolute on the monotonic (or realtime) clock.
             clock = 0 if cmd == FUTEX_WAIT_BITSET and op & FUTEX_CLOCK_REALTIME else 1
-            self.sleep_timespec(timeout, wide, clock, absolute=cmd == FUTEX_WAIT_BITSET)
+            if self.sleep_timespec(timeout, wide, clock, absolute=cmd == FUTEX_WAIT_BITSET):
+                return -errno.EINTR
             return -errno.ETIMEDOUT
         if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_REQUEUE):
             return 0

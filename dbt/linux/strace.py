@@ -2,7 +2,8 @@
 `<pid> name(arg,arg,...) = result`, errors as `= -1 errno=N (message)`.
 
 The call half is written before the syscall runs (so a call that never returns, like
-exit_group, still shows) and the result half after."""
+exit_group, still shows) and the result half after.  A signal that runs a guest handler
+shows as `<pid> --- SIGNAME {si_signo=SIGNAME, si_code=N[, si_addr=A]} ---`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 # How to show each argument: d signed, u unsigned, x hex, p pointer, a address (padded),
 # s C string, f dirfd, o octal mode, O open flags, P mmap prot, S signal, c clock id,
 # W lseek whence, H sigprocmask how, A *at() flags, k access mode, X statx mask,
-# F fcntl command, I ioctl request.  Syscalls not listed show six signed numbers.
+# F fcntl command, I ioctl request, T interval timer.  Syscalls not listed show six
+# signed numbers.
 ARG_FORMATS: dict[str, str] = {
     "read": "dpu", "write": "dpu", "readv": "dpd", "writev": "dpd", "pread64": "dpuxxx",
     "pwrite64": "dpuxxx", "open": "sOo", "openat": "fsOo", "creat": "so", "close": "d",
@@ -50,6 +52,8 @@ ARG_FORMATS: dict[str, str] = {
     "clone": "xpppp", "execve": "spp", "getpgrp": "", "getpgid": "d", "getsid": "d",
     "setsid": "", "setpgid": "dd", "chown32": "sdd", "lchown32": "sdd", "fchown32": "ddd",
     "fchownat": "fsddA", "ARM_set_tls": "p", "ARM_cacheflush": "ppd",
+    "alarm": "u", "setitimer": "Tpp", "getitimer": "Tp", "pause": "", "rt_sigsuspend": "pu",
+    "rt_sigpending": "pu",
 }
 POINTER_RESULTS = frozenset({"brk", "mmap", "mmap2", "mremap", "shmat"})
 
@@ -73,6 +77,8 @@ _SIGNALS = ("", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "
             "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN",
             "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
             "SIGIO", "SIGPWR", "SIGSYS")
+_FAULT_SIGNALS = frozenset({4, 5, 7, 8, 11})   # their siginfo holds the address
+_ITIMERS = ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")
 
 
 def _flags(v: int, names: tuple[tuple[str, int], ...]) -> str:
@@ -125,6 +131,14 @@ class Strace:
         self.out.write(text + "\n")
         self.out.flush()
 
+    def signal(self, sig: int, code: int, addr: int) -> None:
+        """A signal about to run its guest handler."""
+        name = self._arg("S", sig)
+        where = f", si_addr=0x{addr:08x}" if sig in _FAULT_SIGNALS else ""
+        self.out.write(f"{os.getpid()} --- {name} {{si_signo={name}, si_code={code}{where}}}"
+                       " ---\n")
+        self.out.flush()
+
     def _arg(self, kind: str, a: int) -> str:
         if kind == "d":
             return str(s32(a))
@@ -173,6 +187,8 @@ class Strace:
                      lay.TCSETSF: "TCSETSF", lay.TIOCGWINSZ: "TIOCGWINSZ",
                      lay.TIOCSWINSZ: "TIOCSWINSZ", lay.FIONREAD: "FIONREAD"}
             return names.get(a, f"{a:#x}")
+        if kind == "T":
+            return _ITIMERS[a] if a < len(_ITIMERS) else str(s32(a))
         if kind == "H":
             return ("SIG_BLOCK", "SIG_UNBLOCK", "SIG_SETMASK")[a] if a < 3 else str(a)
         raise ValueError(f"unknown strace argument kind {kind!r}")

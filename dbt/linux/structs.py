@@ -215,6 +215,15 @@ class Layout:
         sec, nsec = divmod(ns, 1_000_000_000)
         return self._ts32.pack(s32(sec), nsec // 1000)
 
+    def itimerval(self, interval_us: int, value_us: int) -> bytes:
+        """struct itimerval: it_interval, then it_value, each a 32-bit timeval."""
+        return b"".join(self._ts32.pack(*divmod(us, 1_000_000))
+                        for us in (interval_us, value_us))
+
+    def itimerval_unpack(self, data: bytes) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((interval sec, usec), (value sec, usec))."""
+        return self._ts32.unpack(data[:8]), self._ts32.unpack(data[8:16])
+
     def tms(self, ticks: list[int]) -> bytes:
         return self.u32_pack(ticks)
 

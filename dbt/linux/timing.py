@@ -1,11 +1,18 @@
-"""Clock and sleep syscalls.  Guest clock ids are the generic Linux ones, the same as
-the host's, so clocks are read from the host; the *_time64 variants differ only in
-using 64-bit timespecs."""
+"""Clock, sleep and interval-timer syscalls.  Guest clock ids are the generic Linux
+ones, the same as the host's, so clocks are read from the host; the *_time64 variants
+differ only in using 64-bit timespecs.
+
+Interval timers (alarm, setitimer, getitimer) are the host's own, so their signals come
+as host signals, which dbt catches once the guest starts a timer (dbt.linux.hostsig):
+they run the guest's handler, or end the guest as its default action says.
+ITIMER_VIRTUAL and ITIMER_PROF count dbt's CPU time, the guest's stand-in.  Sleeps end
+early, with -EINTR, when a signal runs a guest handler."""
 
 from __future__ import annotations
 
 import errno
 import os
+import signal
 import time
 
 from dbt.linux.base import SyscallBase, s32
@@ -17,7 +24,25 @@ _NS = 1_000_000_000
 CLK_TCK = 100
 
 
+# Interval timer -> the signal it sends.
+ITIMERS = {signal.ITIMER_REAL: signal.SIGALRM, signal.ITIMER_VIRTUAL: signal.SIGVTALRM,
+           signal.ITIMER_PROF: signal.SIGPROF}
+_US = 1_000_000
+
+
 class TimeSyscalls(SyscallBase):
+    def __init__(self, machine) -> None:
+        super().__init__(machine)
+        self.timers_set: set[int] = set()   # host interval timers the guest started
+
+    def timer_signals(self) -> set[int]:
+        """The signals of the interval timers the guest has started."""
+        return {ITIMERS[t] for t in self.timers_set}
+
+    def _started(self, which: int) -> None:
+        self.timers_set.add(which)
+        self.route(ITIMERS[which])
+
     def _put_timespec(self, addr: int, ns: int, wide: bool) -> int:
         if wide:
             self.mem.write(addr, self.layout.timespec64(ns))
@@ -33,16 +58,21 @@ class TimeSyscalls(SyscallBase):
             return lay.timespec64_unpack(self.mem.read(addr, 16))
         return lay.timespec32_unpack(self.mem.read(addr, 8))
 
-    def sleep_timespec(self, addr: int, wide: bool, clock: int, absolute: bool) -> None:
-        """Sleep for (or until, when `absolute`) the guest timespec at `addr`."""
+    def sleep_timespec(self, addr: int, wide: bool, clock: int, absolute: bool) -> int:
+        """Sleep for (or until, when `absolute`) the guest timespec at `addr`; returns
+        the nanoseconds left when a signal for a guest handler ended it (0: it did not)."""
         sec, nsec = self.read_timespec(addr, wide)
         if not 0 <= nsec < _NS or (sec < 0 and not absolute):
             raise OSError(errno.EINVAL, "timespec")
         ns = sec * _NS + nsec
         if absolute:
             ns -= time.clock_gettime_ns(clock)
-        if ns > 0:
-            time.sleep(ns / _NS)
+        if ns <= 0:
+            return 0
+        end = time.monotonic_ns() + ns
+        if self.wait_for_signal(ns / _NS):
+            return max(1, end - time.monotonic_ns())
+        return 0
 
     # -- reading clocks -----------------------------------------------------------
     def _clock_gettime(self, clk: int, ts: int, wide: bool) -> int:
@@ -92,18 +122,57 @@ class TimeSyscalls(SyscallBase):
 
     # -- sleeping -----------------------------------------------------------------
     def sys_nanosleep(self, req: int, rem: int, *_: int) -> int:
-        self.sleep_timespec(req, False, CLOCK_MONOTONIC, absolute=False)
-        return 0
+        left = self.sleep_timespec(req, False, CLOCK_MONOTONIC, absolute=False)
+        if not left:
+            return 0
+        if rem:
+            self._put_timespec(rem, left, False)
+        return -errno.EINTR
 
-    def _clock_nanosleep(self, clk: int, flags: int, req: int, wide: bool) -> int:
+    def _clock_nanosleep(self, clk: int, flags: int, req: int, rem: int, wide: bool) -> int:
         if clk not in _SLEEP_CLOCKS:
             return -errno.EINVAL
-        self.sleep_timespec(req, wide, clk, absolute=bool(flags & TIMER_ABSTIME))
-        return 0
+        absolute = bool(flags & TIMER_ABSTIME)
+        left = self.sleep_timespec(req, wide, clk, absolute)
+        if not left:
+            return 0
+        if rem and not absolute:
+            self._put_timespec(rem, left, wide)
+        return -errno.EINTR
 
     def sys_clock_nanosleep(self, clk: int, flags: int, req: int, rem: int, *_: int) -> int:
-        return self._clock_nanosleep(clk, flags, req, wide=False)
+        return self._clock_nanosleep(clk, flags, req, rem, wide=False)
 
     def sys_clock_nanosleep_time64(self, clk: int, flags: int, req: int, rem: int,
                                    *_: int) -> int:
-        return self._clock_nanosleep(clk, flags, req, wide=True)
+        return self._clock_nanosleep(clk, flags, req, rem, wide=True)
+
+    # -- interval timers ----------------------------------------------------------
+    def sys_alarm(self, seconds: int, *_: int) -> int:
+        self._started(signal.ITIMER_REAL)
+        return signal.alarm(seconds)
+
+    def _put_itimerval(self, addr: int, value: float, interval: float) -> None:
+        self.mem.write(addr, self.layout.itimerval(round(interval * _US), round(value * _US)))
+
+    def sys_setitimer(self, which: int, new: int, old: int, *_: int) -> int:
+        if s32(which) not in ITIMERS:
+            return -errno.EINVAL
+        value = interval = 0.0
+        if new:   # (a NULL new value disarms the timer, as Linux still allows)
+            (isec, iusec), (vsec, vusec) = self.layout.itimerval_unpack(
+                self.mem.read(new, 16))
+            if min(isec, vsec) < 0 or not (0 <= iusec < _US and 0 <= vusec < _US):
+                return -errno.EINVAL
+            value, interval = vsec + vusec / _US, isec + iusec / _US
+        self._started(which)
+        prev = signal.setitimer(which, value, interval)
+        if old:
+            self._put_itimerval(old, *prev)
+        return 0
+
+    def sys_getitimer(self, which: int, cur: int, *_: int) -> int:
+        if s32(which) not in ITIMERS:
+            return -errno.EINVAL
+        self._put_itimerval(cur, *signal.getitimer(which))
+        return 0
