@@ -47,8 +47,9 @@ class StateLayout:
 class CPUState:
     def __init__(self, layout: StateLayout) -> None:
         self.layout = layout
-        # Page-aligned (native code is told the state is 16-byte aligned).
-        self.buf = mmap.mmap(-1, layout.size)
+        # Page-aligned (native code is told the state is 16-byte aligned).  Private: an
+        # anonymous mmap is shared by default, and a guest fork() needs its own copy.
+        self.buf = mmap.mmap(-1, layout.size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
         raw = memoryview(self.buf)
         self.views = {code: raw.cast(code) for code in ("I", "Q", "f", "d")}

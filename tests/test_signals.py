@@ -149,3 +149,22 @@ def test_host_dispositions_are_restored_after_the_run() -> None:
     assert run_here("armel/alarm") == 128 + signal.SIGALRM
     assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_each_run_routes_the_guests_signals_again() -> None:
+    """A machine run twice (as the differential harnesses do) catches the signals its
+    guest handles in both runs, and leaves the host as it found it after each."""
+    from dbt.engine import Machine
+    from dbt.linux import hostsig
+    m = Machine.bare("armel")
+    m.linux.sigactions[signal.SIGUSR1] = (0x1000, 0, 0, 0)   # a handler at 0x1000
+    m.linux.sigactions[signal.SIGHUP] = (1, 0, 0, 0)         # SIG_IGN
+    for _ in range(2):
+        hostsig.attach(m)
+        try:
+            assert signal.getsignal(signal.SIGUSR1) not in (signal.SIG_DFL, signal.SIG_IGN)
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        finally:
+            hostsig.detach(m)
+        assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL

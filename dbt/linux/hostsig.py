@@ -48,12 +48,14 @@ def routable(sig: int) -> bool:
 
 
 def attach(machine: Machine) -> None:
-    """`machine` runs its guest now: host signals go to it (starts the relay once per
-    process, from the main thread)."""
+    """`machine` runs its guest now: host signals go to it, as its signal actions say
+    (starts the relay once per process, from the main thread)."""
     global _target
     _target = weakref.ref(machine)
     if _pid != os.getpid() and threading.current_thread() is threading.main_thread():
         _start()
+    for sig in machine.linux.sigactions:  # a run after `detach` (test harnesses)
+        machine.linux.route(sig)
 
 
 def detach(machine: Machine) -> None:
@@ -119,9 +121,15 @@ def wait(timeout: float | None) -> None:
         os.read(_notify[0], 4096)
 
 
+def forked() -> None:
+    """In the child of a guest fork: a relay of its own (threads do not survive fork,
+    and the parent's pipe is no use to the child)."""
+    if _pid and threading.current_thread() is threading.main_thread():
+        _start()
+
+
 def _start() -> None:
-    """The wakeup pipe and its relay thread (again in a forked child: threads do not
-    survive fork, and the parent's pipe is no use to the child)."""
+    """The wakeup pipe and its relay thread."""
     global _notify, _fds, _pid
     r, w = os.pipe()
     os.set_blocking(w, False)
@@ -140,11 +148,3 @@ def _start() -> None:
                 m.poke()
             _notify_wait()
     threading.Thread(target=relay, name="dbt-signal-relay", daemon=True).start()
-
-
-def _after_fork() -> None:
-    if _pid and threading.current_thread() is threading.main_thread():
-        _start()
-
-
-os.register_at_fork(after_in_child=_after_fork)

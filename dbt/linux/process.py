@@ -190,7 +190,10 @@ class ProcessSyscalls(SyscallBase):
         """The whole translator forks, guest memory included (it is a private mapping)."""
         self.machine.err.flush()
         sys.stdout.flush()
-        return os.fork()
+        pid = os.fork()
+        if pid == 0:
+            hostsig.forked()
+        return pid
 
     sys_vfork = sys_fork    # a vfork child only execs or exits, which a fork child may too
 
