@@ -439,7 +439,21 @@ def _from_artifact(artifact: bytes, machine: "Machine") -> Callable[[], int]:
     base = _base_env(machine)
     ns = {n: _resolve(sp, n, base, machine) for n, sp in zip(names, specs)}
     exec(code, ns)
-    return ns["blk"]
+    return ns["fn"]
+
+
+def _define(g: _Gen, machine: "Machine", params, body: str, name: str):
+    """(function, code object, names bound) for generated `body`: the names it uses
+    are bound as parameter defaults (locals are the fastest names)."""
+    env = {**_base_env(machine), **g.env}
+    used = {k: v for k, v in env.items() if k in body}
+    src = f"def fn({', '.join([*params, *(f'{k}={k}' for k in used)])}):\n{body}\n"
+    code = compile(src, name, "exec")
+    ns: dict[str, object] = dict(used)
+    exec(code, ns)
+    fn = ns["fn"]
+    fn.source = src  # for debugging
+    return fn, code, used
 
 
 def compile_block(block: Block, machine: "Machine", record: list | None = None
@@ -450,16 +464,7 @@ def compile_block(block: Block, machine: "Machine", record: list | None = None
         return _from_artifact(artifact, machine)
     g = _Gen(machine, record)
     g.stmts(block.body, 1)
-    env = {**_base_env(machine), **g.env}
-    body = "\n".join(g.lines)
-    # Bind only what the body uses, as defaults: locals are the fastest names.
-    used = {k: v for k, v in env.items() if k in body}
-    src = f"def blk({', '.join(f'{k}={k}' for k in used)}):\n{body}\n"
-    ns: dict[str, object] = dict(used)
-    code = compile(src, f"<block {block.pc:#x}>", "exec")
-    exec(code, ns)
-    fn = ns["blk"]
-    fn.source = src  # for debugging
+    fn, code, used = _define(g, machine, (), "\n".join(g.lines), f"<block {block.pc:#x}>")
     if pcache is not None:
         specs = tuple(g.specs.get(k, ("env",)) for k in used)
         if all(sp is not None for sp in specs):
@@ -502,13 +507,7 @@ class _OpFns(dict):
             dst = Temp(n, ty) if ty is not None else None
             g.op(Op(opcode, dst, tuple(Temp(i, t) for i, t in enumerate(arg_tys)), attr), 1)
             body = "\n".join(g.lines) + (f"\n    return t{n}" if dst is not None else "")
-            env = {**_base_env(self.machine), **g.env}
-            used = {k: v for k, v in env.items() if k in body}
-            params = [f"t{i}" for i in range(n)] + [f"{k}={k}" for k in used]
-            ns: dict[str, object] = dict(used)
-            exec(compile(f"def op({', '.join(params)}):\n{body}\n", f"<op {opcode}>", "exec"),
-                 ns)
-            fn = ns["op"]
+            fn = _define(g, self.machine, [f"t{i}" for i in range(n)], body, f"<op {opcode}>")[0]
         self[key] = fn
         return fn
 

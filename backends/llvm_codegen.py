@@ -598,16 +598,12 @@ class RegionGen:
         """Counting mode, at a block's start: charge its `n` instructions to the budget;
         when they do not fit, or another thread asked native code to stop, return the
         block's own key to Python without running it."""
-        bp, bud, nb, fits = self.tmp(), self.tmp(), self.tmp(), self.tmp()
-        sp, stop, calm, ok = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        bp, bud, nb, fits, ok = (self.tmp() for _ in range(5))
         self.e(f"{bp} = getelementptr i8, ptr %rt, i64 {RT_BUDGET}")
         self.e(f"{bud} = load i64, ptr {bp}, !tbaa {TB_RT}")
         self.e(f"{nb} = sub i64 {bud}, {n}")
         self.e(f"{fits} = icmp sge i64 {nb}, 0")
-        self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {RT_STOP}")
-        self.e(f"{stop} = load volatile i64, ptr {sp}, !tbaa {TB_RT}")
-        self.e(f"{calm} = icmp eq i64 {stop}, 0")
-        self.e(f"{ok} = and i1 {fits}, {calm}")
+        self.e(f"{ok} = and i1 {fits}, {self.calm()}")
         go, back = self.label("go"), self.label("unrun")
         self.e(f"br i1 {ok}, label %{go}, label %{back}")
         self.start(back)
@@ -619,22 +615,27 @@ class RegionGen:
         """Spend one unit of budget; when it runs out, or another thread asked native
         code to stop (rt->stop, read volatile: a loop cannot keep it in a register),
         return `key` to Python."""
-        bp, bud, nb, left = self.tmp(), self.tmp(), self.tmp(), self.tmp()
-        sp, stop, calm, ok = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        bp, bud, nb, left, ok = (self.tmp() for _ in range(5))
         self.e(f"{bp} = getelementptr i8, ptr %rt, i64 {RT_BUDGET}")
         self.e(f"{bud} = load i64, ptr {bp}, !tbaa {TB_RT}")
         self.e(f"{nb} = sub i64 {bud}, 1")
         self.e(f"store i64 {nb}, ptr {bp}, !tbaa {TB_RT}")
         self.e(f"{left} = icmp sgt i64 {nb}, 0")
-        self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {RT_STOP}")
-        self.e(f"{stop} = load volatile i64, ptr {sp}, !tbaa {TB_RT}")
-        self.e(f"{calm} = icmp eq i64 {stop}, 0")
-        self.e(f"{ok} = and i1 {left}, {calm}")
+        self.e(f"{ok} = and i1 {left}, {self.calm()}")
         go, stop = self.label("go"), self.label("stop")
         self.e(f"br i1 {ok}, label %{go}, label %{stop}")
         self.start(stop)
         self.leave(key)
         self.start(go)
+
+    def calm(self) -> str:
+        """An i1: no other thread asks native code to stop (rt->stop, read volatile: a
+        loop cannot keep it in a register)."""
+        sp, stop, calm = self.tmp(), self.tmp(), self.tmp()
+        self.e(f"{sp} = getelementptr i8, ptr %rt, i64 {RT_STOP}")
+        self.e(f"{stop} = load volatile i64, ptr {sp}, !tbaa {TB_RT}")
+        self.e(f"{calm} = icmp eq i64 {stop}, 0")
+        return calm
 
     def exit(self, s: Exit) -> None:
         if s.kind is ExitKind.SYSCALL:

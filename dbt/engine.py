@@ -243,7 +243,7 @@ class Machine:
         """Execute exactly one guest instruction at `key` (stops do not apply), through a
         one-instruction block interpreted outside the cache."""
         block = self.lift(self.key, limit=1)
-        fn = TIERS["interp"].first(self, self.key, block)[self.key][1]
+        fn = self.interpreted(self.key, block)
         if self.insns_left is None:
             r = fn()
         elif not self.insns_left:
@@ -430,7 +430,12 @@ class Machine:
         if not self.insns_left:
             raise InsnLimit(self.arch.key_pc(key))
         block = self.lift(key, limit=self.insns_left)
-        return self.run_interp(TIERS["interp"].first(self, key, block)[key][1], block)
+        return self.run_interp(self.interpreted(key, block), block)
+
+    def interpreted(self, key: int, block: Block):
+        """The interpreter's callable for `block`, outside the cache (steps, the short
+        last block of --max-insns, blocks native code declined)."""
+        return TIERS["interp"].first(self, key, block)[key][1]
 
     def _special(self, r: int) -> int:
         kind = (r >> 32) & 0xFF
@@ -459,8 +464,7 @@ class Machine:
             # Native code declined the block at `target` (one of its accesses would
             # fault): the interpreter runs it once, and faults at the exact instruction.
             self.key = target
-            block = self.lift(target)
-            r = TIERS["interp"].first(self, target, block)[target][1]()
+            r = self.interpreted(target, self.lift(target))()
             return self._special(r) if r > 0xFFFFFFFF else r
         if kind == EXIT_TRAP:
             self.key = target
