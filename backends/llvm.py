@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Callable
 
 from dbt import trace
 from dbt.arch import Tier, register_tier
-from dbt.ir import F32, F64, HELPERS, I1, I8, I16, I32, I64, Block, Exit, ExitKind, If, Stmt
+from dbt.ir import (F32, F64, HELPERS, I1, I8, I16, I32, I64, Block, Const, Exit, ExitKind,
+                    If, Op, Stmt)
 from dbt.memory import MAP_NORESERVE
 
 from .interp import translate as interp_translate
@@ -66,6 +67,29 @@ def direct_targets(body: tuple[Stmt, ...]) -> list[int]:
         elif isinstance(s, Exit) and s.kind is ExitKind.GOTO:
             out.append(s.target.value)
     return out
+
+
+def return_sites(block: Block) -> list[int]:
+    """Where the block's calls return: the constants it puts into a register that equal
+    the pc right after it (ARM BL/BLX and PowerPC bl set the link register so; the low
+    bit allows a Thumb return address)."""
+    out = []
+
+    def scan(body: tuple[Stmt, ...]) -> None:
+        for s in body:
+            if isinstance(s, If):
+                scan(s.body)
+            elif (isinstance(s, Op) and s.opcode == "put" and isinstance(s.args[0], Const)
+                  and s.args[0].value & ~1 == block.end):
+                out.append(s.args[0].value)
+    scan(block.body)
+    return out
+
+
+def successors(block: Block) -> list[int]:
+    """The blocks control can reach from this one without leaving its region: its direct
+    exits, and where its calls return."""
+    return direct_targets(block.body) + return_sites(block)
 
 
 class JIT:
@@ -195,9 +219,11 @@ class JIT:
         if trace.native_ring is not None:
             self.rt[RT_RING // 8] = trace.native_ring[0]
         name = f"r{len(self.modules)}_{blocks[0][0]:x}"
+        keys = {key for key, _ in blocks}
+        returns = {c for _, b in blocks for c in return_sites(b) if c in keys}
         g = RegionGen(name, items, layout, self.machine.arch.big_endian, alloc_link,
                       self.table_mask, self._helper, local_state=level >= 1,
-                      count_insns=self.count_insns)
+                      count_insns=self.count_insns, returns=returns)
         text = g.generate()
         engine = self._add(module_text([text], g.intrinsics, self.triple, self.datalayout),
                            level)
@@ -325,12 +351,13 @@ def jit_of(machine: "Machine") -> JIT:
 
 
 def region(machine: "Machine", key: int, block: Block) -> list[tuple[int, Block]]:
-    """The block plus blocks reachable from it by direct exits (lifting them as needed,
-    skipping any that cannot be lifted), up to REGION_MAX."""
+    """The block plus blocks reachable from it by direct exits and returns from its
+    calls (lifting them as needed, skipping any that cannot be lifted), up to
+    REGION_MAX."""
     jit = jit_of(machine)
     out = [(key, block)]
     seen = {key}
-    queue = direct_targets(block.body)
+    queue = successors(block)
     while queue and len(out) < REGION_MAX:
         k = queue.pop(0)
         if k in seen or k in jit.native:
@@ -345,7 +372,7 @@ def region(machine: "Machine", key: int, block: Block) -> list[tuple[int, Block]
             except Exception:  # not code we can lift now: it is translated when reached
                 continue
         out.append((k, b))
-        queue += direct_targets(b.body)
+        queue += successors(b)
     return out
 
 
@@ -358,11 +385,13 @@ def translate_native(machine: "Machine", key: int, block: Block) -> dict:
 
 def promote(machine: "Machine", key: int, block: Block) -> dict:
     """Compile a hot block into one function with the warm blocks it reaches by direct
-    exits -- already native ones included, so that nested loops end up in one region."""
+    exits and returns from its calls -- already native ones included, so that nested
+    loops end up in one region, and so that recursion (a call back to the region's
+    code and the return to the call site) stays inside it."""
     jit = jit_of(machine)
     items = [(key, block)]
     seen = {key}
-    queue = direct_targets(block.body)
+    queue = successors(block)
     warm = max(2, machine.hot_threshold // 8)
     while queue and len(items) < REGION_MAX:
         k = queue.pop(0)
@@ -371,7 +400,7 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
             continue
         seen.add(k)
         items.append((k, tb.block))
-        queue += direct_targets(tb.block.body)
+        queue += successors(tb.block)
     items = _loop_shaped(key, items, jit.native)
     compiled = jit.compile(items, HOT_LEVEL)
     return {k: (b, *compiled[k]) for k, b in items}
@@ -383,7 +412,7 @@ def _loop_shaped(key: int, items: list[tuple[int, Block]], native: dict[int, int
     to the hot block (an inner loop of the loop being compiled, so the two become one
     function) -- recompiling every native block a new region reaches cost more compile
     time than it saved -- and then only what the hot block still reaches."""
-    succ = {k: [t for t in direct_targets(b.body)] for k, b in items}
+    succ = {k: successors(b) for k, b in items}
     back = {key}
     changed = True
     while changed:

@@ -109,8 +109,10 @@ class RegionGen:
 
     The function starts by switching on rt->next_key (which every caller sets) to the
     block to run; a direct exit to a block of the region is a plain branch, so a hot
-    loop is a real loop that LLVM can keep in host registers.  Other exits leave
-    through link slots or the hash table as described above.
+    loop is a real loop that LLVM can keep in host registers.  A computed exit to one of
+    `returns` (blocks of the region that its calls return to) is a branch too, so
+    recursion runs inside the function.  Other exits leave through link slots or the
+    hash table as described above.
 
     alloc_link(target) returns the rt offset of a new link slot for a direct exit to
     `target`; helper(name) returns (rt offset of the helper's function pointer, return
@@ -119,8 +121,10 @@ class RegionGen:
 
     def __init__(self, name: str, items: list[tuple[int, Block, int]], layout,
                  big_endian: bool, alloc_link, table_mask: int, helper,
-                 local_state: bool = False, count_insns: bool = False) -> None:
+                 local_state: bool = False, count_insns: bool = False,
+                 returns: set[int] = frozenset()) -> None:
         self.name = name
+        self.returns = sorted(returns)
         self.local_state = local_state
         self.count_insns = count_insns
         self.items = items
@@ -669,6 +673,12 @@ class RegionGen:
         self.e(f"{k} = zext i32 {self.v(s.target)} to i64")
         if not self.count_insns:
             self.budget(k)
+        if self.returns:
+            # A return to a call site of this region: a branch, like a direct exit.
+            look = self.label("lookup")
+            cases = " ".join(f"i64 {c}, label %{self.keys[c]}" for c in self.returns)
+            self.e(f"switch i64 {k}, label %{look} [ {cases} ]")
+            self.start(look)
         h1, h2, h, ep, ek, hit = (self.tmp() for _ in range(6))
         self.e(f"{h1} = lshr i64 {k}, 1")
         self.e(f"{h2} = lshr i64 {k}, 13")
