@@ -1,10 +1,13 @@
-"""Interpreter tier: turns each IR block into one Python function (generated source,
-compiled once) with guest state reached through typed memoryviews and guest memory
-through the host mmap.  Temporaries become Python locals, or are folded into the
-expression that uses them.
+"""Interpreter tier: runs IR blocks in Python.
 
-The function returns the next block key (< 2**32), or for a syscall exit
-(1 << 32 | next pc), or for a trap (signo << 40 | 2 << 32 | pc)."""
+A new block's first runs walk its IR through a plan built once (`_plan`: each op is a
+call of a small function for its op shape); a block that keeps running is compiled
+into one Python function (generated source, compiled once) with guest state reached
+through typed memoryviews and guest memory through the host mmap, temporaries as
+Python locals or folded into the expression that uses them.
+
+Both return the next block key (< 2**32), or for a syscall exit (1 << 32 | next pc),
+or for a trap (signo << 40 | 2 << 32 | pc)."""
 
 from __future__ import annotations
 
@@ -601,10 +604,12 @@ def _fma(a: float, b: float, c: float) -> float:
 
 
 class _OpFns(dict):
-    """Per machine: op shape -> a small function computing that op, compiled from the
-    lowering `_Gen.op` gives it, so a walked block computes exactly what its compiled
-    function would.  A shape is (opcode, result type, argument types, attributes); loads
-    and stores are the machine's checked accessors, called with the guest pc last."""
+    """Per machine: op shape -> the step function `(v, d, a, b, c)` a plan calls for an
+    op of that shape (see `_plan`).  A shape is (opcode, result type, argument types...,
+    attributes), types by name; get/put steps are per state slot and read or write its
+    view as the compiled code does; load/store steps call the machine's checked
+    accessors; the others are compiled from the lowering `_Gen` gives the op, so a
+    walked block computes exactly what its compiled function would."""
 
     def __init__(self, machine: "Machine") -> None:
         super().__init__()
@@ -612,55 +617,137 @@ class _OpFns(dict):
 
     def __missing__(self, key: tuple) -> Callable:
         opcode = key[0]
-        if opcode == "load" or opcode == "store":
-            fn = _cached_accessor(self.machine.mem, key[2], key[1], opcode == "store")
+        machine = self.machine
+        if opcode == "get" or opcode == "put":
+            layout = machine.arch.layout
+            view = machine.state.views[layout.view_code(key[1])]
+            fn = (_put_step if opcode == "put" else _get_step)(view, layout.view_index(key[1]))
+        elif opcode == "load" or opcode == "store":
+            acc = _cached_accessor(machine.mem, Ty[key[2]], key[1], opcode == "store")
+            fn = (_store_step if opcode == "store" else _load_step)(acc)
         else:
-            _, ty, arg_tys, attr = key
+            ty, arg_tys, attr = key[1], key[2:-1], key[-1]
             n = len(arg_tys)
-            g = _Gen(self.machine, uses={n: 1})
-            dst = Temp(n, ty) if ty is not None else None
-            g.op(Op(opcode, dst, tuple(Temp(i, t) for i, t in enumerate(arg_tys)), attr))
+            g = _Gen(machine, uses={n: 1})
+            for i in range(n):  # operands: indices into v, or one tuple of them
+                g.exprs[i] = (f"v[{'abc'[i]}]" if n <= 3 else f"v[a[{i}]]"), ATOM
+            dst = Temp(n, Ty[ty]) if ty is not None else None
+            g.op(Op(opcode, dst, tuple(Temp(i, Ty[t]) for i, t in enumerate(arg_tys)), attr))
             if dst is not None:
-                g.emit(f"return {g.v(dst)[0]}")
-            body = "\n".join(g.lines)
-            fn = _define(g, self.machine, [f"t{i}" for i in range(n)], body, f"<op {opcode}>")[0]
+                g.emit(f"v[d] = {g.v(dst)[0]}")
+            fn = _define(g, machine, ("v", "d", "a", "b", "c"), "\n".join(g.lines),
+                         f"<op {opcode}>")[0]
         self[key] = fn
         return fn
 
 
-def _walk(body: tuple[Stmt, ...], t: dict[int, object], fns: _OpFns) -> int | None:
-    """Execute IR statements one by one (None: the end was reached without an exit)."""
+def _get_step(view: memoryview, i: int) -> Callable:
+    def get(v: list, d: int, a: int, b: int, c: int) -> None:
+        v[d] = view[i]
+    return get
+
+
+def _put_step(view: memoryview, i: int) -> Callable:
+    def put(v: list, d: int, a: int, b: int, c: int) -> None:
+        view[i] = v[a]
+    return put
+
+
+def _load_step(load: Callable) -> Callable:
+    def step(v: list, d: int, a: int, pc: int, c: int) -> None:
+        v[d] = load(v[a], pc)
+    return step
+
+
+def _store_step(store: Callable) -> Callable:
+    def step(v: list, d: int, a: int, b: int, pc: int) -> None:
+        store(v[a], v[b], pc)
+    return step
+
+
+Plan = tuple[list, "int | None"]
+
+
+def _plan(body: tuple[Stmt, ...], fns: _OpFns, slots: dict[int, int], v: list) -> Plan:
+    """The steps that walk `body`, and the index in `v` of its exit's result (None: the
+    body has no exit).  `v` holds the block's values: each temporary has an index
+    (`slots`: temp id -> index), each constant operand one preset to it.  A step is
+    (function, d, a, b, c), called with v: an op's function reads its operands at
+    indices a, b, c (more than three: `a` holds their indices) and stores its result
+    at d; load and store steps get the guest pc in place of their last operand.  The
+    step of an If is (None, its body's plan, index of the condition, 0, 0).
+
+    This runs once for every block, and most blocks then run only once: so it spells
+    out the common shapes (up to three operands), without loops."""
+    steps = []
     for s in body:
-        if type(s) is Op:
-            args = [t[a.id] if type(a) is Temp else a.value for a in s.args]
-            o, dst = s.opcode, s.dst
-            if o == "load" or o == "store":
-                args.append(s.attr[1])
-                key = (o, s.attr[0], dst.ty if dst is not None else s.args[1].ty)
-            else:
-                key = (o, dst.ty if dst is not None else None,
-                       tuple([a.ty for a in s.args]), s.attr)
-            r = fns[key](*args)
+        kind = type(s)
+        if kind is Op:
+            o, dst, args, attr = s.opcode, s.dst, s.args, s.attr
+            n = len(args)
+            a = _index(args[0], slots, v) if n else 0
+            b = _index(args[1], slots, v) if n > 1 else 0
+            c = _index(args[2], slots, v) if n > 2 else 0
+            d = 0
             if dst is not None:
-                t[dst.id] = r
-        elif type(s) is If:
-            c = s.cond
-            if t[c.id] if type(c) is Temp else c.value:
-                r = _walk(s.body, t, fns)
-                if r is not None:
-                    return r
+                d = slots[dst.id] = len(v)
+                v.append(None)
+            # Shape keys name the types: an Enum member hashes in Python code.
+            if o == "get" or o == "put":
+                fn = fns[o, attr[0]]
+            elif o == "load":
+                fn = fns[o, attr[0], dst.ty._name_]
+                b = attr[1]
+            elif o == "store":
+                fn = fns[o, attr[0], args[1].ty._name_]
+                c = attr[1]
+            elif n == 2:
+                fn = fns[o, dst.ty._name_, args[0].ty._name_, args[1].ty._name_, attr]
+            elif n == 1:
+                fn = fns[o, dst.ty._name_, args[0].ty._name_, attr]
+            else:
+                fn = fns[(o, dst.ty._name_ if dst is not None else None,
+                          *[x.ty._name_ for x in args], attr)]
+                if n > 3:
+                    a, b, c = (a, b, c, *[_index(x, slots, v) for x in args[3:]]), 0, 0
+            steps.append((fn, d, a, b, c))
+        elif kind is If:
+            steps.append((None, _plan(s.body, fns, slots, v), _index(s.cond, slots, v), 0, 0))
         elif s.kind is ExitKind.GOTO or s.kind is ExitKind.JUMP:
-            return t[s.target.id] if type(s.target) is Temp else s.target.value
+            return steps, _index(s.target, slots, v)
         else:
-            return _special_exit(s)
-    return None
+            v.append(_special_exit(s))
+            return steps, len(v) - 1
+    return steps, None
+
+
+def _index(x: Value, slots: dict[int, int], v: list) -> int:
+    """The index in `v` of a temporary, or of a new one preset to a constant."""
+    if type(x) is Temp:
+        return slots[x.id]
+    v.append(x.value)
+    return len(v) - 1
+
+
+def _run(plan: Plan, v: list) -> int | None:
+    """Walk a plan (None: its end was reached without an exit)."""
+    steps, x = plan
+    for fn, d, a, b, c in steps:
+        if fn is not None:
+            fn(v, d, a, b, c)
+        elif v[a]:
+            r = _run(d, v)
+            if r is not None:
+                return r
+    return None if x is None else v[x]
 
 
 def block_function(machine: "Machine", key: int, block: Block) -> Callable[[], int]:
     """The callable for a newly translated block.  Most blocks run once (start-up code),
-    and compiling a block's Python function (~0.4 ms) costs as much as walking its IR
-    six times: so the first WALKS runs walk the IR, and the next compiles the block,
-    installs the compiled function in the block's cache entry and runs it."""
+    and compiling a block's Python function costs much more than walking its IR: so
+    the first WALKS runs walk the IR (the first builds the plan they walk), and the
+    next compiles the block, installs the compiled function in the block's cache entry
+    and runs it."""
     if getattr(block, "artifact", None) is not None:
         return _from_artifact(block.artifact, machine)
     if not machine.options.walk_first:
@@ -668,15 +755,21 @@ def block_function(machine: "Machine", key: int, block: Block) -> Callable[[], i
     fns = machine.__dict__.get("interp_ops")
     if fns is None:
         fns = machine.__dict__["interp_ops"] = _OpFns(machine)
+    # The walk's values: no run reads a value an earlier run left (each temporary is
+    # written before it is read), so every run reuses the list.
+    v: list = []
+    plan: Plan | None = None
     compiled = None
     walks = 0
 
     def first() -> int:
-        nonlocal compiled, walks
+        nonlocal plan, compiled, walks
         if compiled is None:
             if walks < WALKS:
                 walks += 1
-                return _walk(block.body, {}, fns)
+                if plan is None:
+                    plan = _plan(block.body, fns, {}, v)
+                return _run(plan, v)
             compiled = compile_block(block, machine)
             tb = machine.cache.blocks.get(key)
             if tb is not None and tb.fn is first:
