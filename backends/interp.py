@@ -1,9 +1,13 @@
-"""Interpreter tier: turns each IR block into one Python function (generated source,
-compiled once) with guest state reached through typed memoryviews and guest memory
-through the host mmap.  Temporaries become Python locals.
+"""Interpreter tier: runs IR blocks in Python.
 
-The function returns the next block key (< 2**32), or for a syscall exit
-(1 << 32 | next pc), or for a trap (signo << 40 | 2 << 32 | pc)."""
+A new block's first runs walk its IR through a plan built once (`_plan`: each op is a
+call of a small function for its op shape); a block that keeps running is compiled
+into one Python function (generated source, compiled once) with guest state reached
+through typed memoryviews and guest memory through the host mmap, temporaries as
+Python locals or folded into the expression that uses them.
+
+Both return the next block key (< 2**32), or for a syscall exit (1 << 32 | next pc),
+or for a trap (signo << 40 | 2 << 32 | pc)."""
 
 from __future__ import annotations
 
@@ -99,14 +103,71 @@ def _fsqrt(a: float) -> float:
     return math.sqrt(a) if a >= 0 or a != a else math.nan
 
 
-_FCMP = {
-    "oeq": "({a} == {b})", "one": "({a} < {b} or {a} > {b})", "olt": "({a} < {b})",
-    "ole": "({a} <= {b})", "ogt": "({a} > {b})", "oge": "({a} >= {b})",
-    "uno": "({a} != {a} or {b} != {b})", "ord": "({a} == {a} and {b} == {b})",
-    "ueq": "(not ({a} < {b} or {a} > {b}))", "une": "({a} != {b})",
-    "ult": "(not ({a} >= {b}))", "ule": "(not ({a} > {b}))",
-    "ugt": "(not ({a} <= {b}))", "uge": "(not ({a} < {b}))",
-}
+# -- Python expressions with only the parentheses they need -----------------------------
+# CPython's parser is most of the cost of compiling a block, and every statement and
+# every parenthesised group adds to it: a lowering builds (text, precedence) pairs and
+# an operand is parenthesised only where Python's grammar needs it.
+Expr = tuple[str, int]
+COND, OR, AND, NOT, CMP, BOR, BXOR, BAND, SHIFT, ARITH, TERM, UNARY, ATOM = range(13)
+_BINARY = {"|": BOR, "^": BXOR, "&": BAND, "<<": SHIFT, ">>": SHIFT, "+": ARITH,
+           "-": ARITH, "*": TERM, "//": TERM, "%": TERM}
+
+
+def _at(level: int, e: Expr | int) -> str:
+    """The text of `e` as an operand that must bind at least as tightly as `level`
+    (an int is a non-negative literal)."""
+    if type(e) is int:
+        return str(e)
+    return e[0] if e[1] >= level else f"({e[0]})"
+
+
+def _bin(x: Expr | int, sym: str, y: Expr | int) -> Expr:
+    """x sym y, for one of Python's left-associative binary operators."""
+    p = _BINARY[sym]
+    return f"{_at(p, x)} {sym} {_at(p + 1, y)}", p
+
+
+def _cmp(x: Expr | int, sym: str, y: Expr | int) -> Expr:
+    """A comparison; its operands bind tighter (Python chains `a < b < c`)."""
+    return f"{_at(BOR, x)} {sym} {_at(BOR, y)}", CMP
+
+
+def _call(fn: str, *args: Expr | int) -> Expr:
+    return f"{fn}({', '.join(_at(COND, a) for a in args)})", ATOM
+
+
+def _select(c: Expr, x: Expr, y: Expr) -> Expr:
+    return f"{_at(OR, x)} if {_at(OR, c)} else {_at(COND, y)}", COND
+
+
+def _not(x: Expr) -> Expr:
+    return f"not {_at(NOT, x)}", NOT
+
+
+def _or(x: Expr, y: Expr) -> Expr:
+    return f"{_at(OR, x)} or {_at(AND, y)}", OR
+
+
+def _and(x: Expr, y: Expr) -> Expr:
+    return f"{_at(AND, x)} and {_at(NOT, y)}", AND
+
+
+def _fcmp(pred: str, a: Expr, b: Expr) -> Expr:
+    """An fcmp predicate on Python floats (NaN compares false: the unordered
+    predicates are the negated ordered ones).  `a` and `b` are names or literals:
+    some predicates read them twice."""
+    if pred == "uno":
+        return _or(_cmp(a, "!=", a), _cmp(b, "!=", b))
+    if pred == "ord":
+        return _and(_cmp(a, "==", a), _cmp(b, "==", b))
+    if pred in ("one", "ueq"):
+        e = _or(_cmp(a, "<", b), _cmp(a, ">", b))
+        return e if pred == "one" else _not(e)
+    if pred[0] == "o":
+        return _cmp(a, {"oeq": "==", "olt": "<", "ole": "<=", "ogt": ">", "oge": ">="}[pred], b)
+    if pred == "une":
+        return _cmp(a, "!=", b)
+    return _not(_cmp(a, {"ult": ">=", "ule": ">", "ugt": "<=", "uge": "<"}[pred], b))
 
 
 def _special_exit(s: Exit) -> int:
@@ -117,9 +178,17 @@ def _special_exit(s: Exit) -> int:
 
 
 class _Gen:
-    def __init__(self, machine: "Machine", record: list | None = None) -> None:
+    """Python source for IR statements: `compile_block` emits a block's body, `_OpFns`
+    one op.  With `uses` (temp id -> how often it is read), a pure value read once is
+    not assigned to a local but folded into the expression that reads it (fewer
+    statements: cheaper to compile and to run); it then runs there, later than its op,
+    which no side effect can tell apart: it reads only temporaries and never raises."""
+
+    def __init__(self, machine: "Machine", record: list | None = None,
+                 uses: dict[int, int] | None = None) -> None:
         self.layout = machine.arch.layout
         self.lines: list[str] = []
+        self.depth = 1  # indentation of the next line
         self.env: dict[str, object] = {}
         self.mem = machine.mem
         self.nconst = 0
@@ -129,15 +198,30 @@ class _Gen:
         # The tracer's list: each load/store appends (kind "r"/"w", address, bytes,
         # value).  None (always, but for --trace) emits no recording code at all.
         self.rec = self.bind(record.append) if record is not None else None
+        self.uses = uses or {}
+        # Temp id -> its expression, for the temporaries that are not locals.
+        self.exprs: dict[int, Expr] = {}
 
-    def v(self, x: Value) -> str:
-        if isinstance(x, Temp):
-            return f"t{x.id}"
+    def v(self, x: Value) -> Expr:
+        if type(x) is Temp:
+            return self.exprs.get(x.id) or (f"t{x.id}", ATOM)
         if x.ty.is_float:
             if math.isfinite(x.value):
-                return repr(float(x.value))
-            return self.bind(float(x.value), ("float", float(x.value)))
-        return str(x.value)
+                text = repr(float(x.value))
+                return text, UNARY if text[0] == "-" else ATOM
+            return self.bind(float(x.value), ("float", float(x.value))), ATOM
+        return str(x.value), ATOM
+
+    def atom(self, x: Value) -> Expr:
+        """`x` as a name or a literal, for a lowering that reads it twice: a folded
+        value is assigned to its local here."""
+        e = self.v(x)
+        if type(x) is Const or e[0].isidentifier():
+            return e
+        name = f"t{x.id}"
+        self.emit(f"{name} = {e[0]}")
+        e = self.exprs[x.id] = name, ATOM
+        return e
 
     def bind(self, obj: object, spec: tuple | None = None) -> str:
         self.nconst += 1
@@ -146,164 +230,166 @@ class _Gen:
         self.specs[name] = spec
         return name
 
-    def emit(self, depth: int, text: str) -> None:
-        self.lines.append("    " * depth + text)
+    def emit(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
 
-    def stmts(self, body: tuple[Stmt, ...], depth: int) -> None:
+    def stmts(self, body: tuple[Stmt, ...]) -> None:
         start = len(self.lines)
         for s in body:
-            if isinstance(s, If):
-                self.emit(depth, f"if {self.v(s.cond)}:")
-                self.stmts(s.body, depth + 1)
-            elif isinstance(s, Exit):
-                self.exit(s, depth)
+            if type(s) is If:
+                self.emit(f"if {self.v(s.cond)[0]}:")
+                self.depth += 1
+                self.stmts(s.body)
+                self.depth -= 1
+            elif type(s) is Exit:
+                self.exit(s)
             else:
-                self.op(s, depth)
+                self.op(s)
         if len(self.lines) == start:
-            self.emit(depth, "pass")
+            self.emit("pass")
 
-    def exit(self, s: Exit, depth: int) -> None:
+    def exit(self, s: Exit) -> None:
         if s.kind is ExitKind.GOTO or s.kind is ExitKind.JUMP:
-            self.emit(depth, f"return {self.v(s.target)}")
+            self.emit(f"return {self.v(s.target)[0]}")
         else:
-            self.emit(depth, f"return {_special_exit(s)}")
+            self.emit(f"return {_special_exit(s)}")
 
-    def op(self, s: Op, depth: int) -> None:
-        o, a = s.opcode, [self.v(x) for x in s.args]
-        d = f"t{s.dst.id}" if s.dst is not None else ""
-        ty = s.dst.ty if s.dst is not None else None
-        e = None
+    def op(self, s: Op) -> None:
+        o, args, dst = s.opcode, s.args, s.dst
+        ty = dst.ty if dst is not None else None
         if o == "get":
-            slot = s.attr[0]
-            e = f"S{self.layout.view_code(slot)}[{self.layout.view_index(slot)}]"
+            e = self.slot(s.attr[0]), ATOM
         elif o == "put":
-            slot = s.attr[0]
-            self.emit(depth, f"S{self.layout.view_code(slot)}[{self.layout.view_index(slot)}]"
-                             f" = {a[0]}")
+            self.emit(f"{self.slot(s.attr[0])} = {self.v(args[0])[0]}")
             return
         elif o == "load":
-            self.load(s, a[0], d, depth)
+            self.load(s)
             return
         elif o == "store":
-            self.store(s, a[0], a[1], depth)
+            self.store(s)
             return
-        elif ty is I1 and o in ("and", "or", "xor"):
-            e = f"({a[0]} {'&' if o == 'and' else '|' if o == 'or' else '^'} {a[1]})"
-        elif ty is not None and not ty.is_float and o in ("add", "sub", "mul", "and", "or",
-                                                           "xor", "shl", "lshr", "ashr",
-                                                           "rotr", "udiv", "sdiv", "urem",
-                                                           "srem", "not", "neg", "clz",
-                                                           "bswap"):
-            e = self.intop(o, a, s.args, ty)
-        elif o == "zext" or o == "copy":
-            e = a[0]
-        elif o == "sext":
-            sb = 1 << (s.args[0].ty.bits - 1)
-            e = f"((({a[0]} ^ {sb}) - {sb}) & {ty.mask})"
-        elif o == "trunc":
-            e = f"({a[0]} & {ty.mask})"
-        elif o == "icmp":
-            e = self.icmp(s.attr[0], a, s.args[0].ty)
-        elif o == "select":
-            e = f"({a[1]} if {a[0]} else {a[2]})"
-        elif o in ("fadd", "fsub", "fmul"):
-            sym = {"fadd": "+", "fsub": "-", "fmul": "*"}[o]
-            e = self.fround(f"({a[0]} {sym} {a[1]})", ty)
-        elif o == "fdiv":
-            e = self.fround(f"_fdiv({a[0]}, {a[1]})", ty)
-        elif o == "fma":
-            e = self.fround(f"_fma({a[0]}, {a[1]}, {a[2]})", ty)
-        elif o == "fneg":
-            e = f"(-{a[0]})"
-        elif o == "fabs":
-            e = f"_fabs({a[0]})"
-        elif o == "fsqrt":
-            e = self.fround(f"_fsqrt({a[0]})", ty)
-        elif o == "fcmp":
-            e = _FCMP[s.attr[0]].format(a=a[0], b=a[1])
-        elif o == "fpext":
-            e = a[0]
-        elif o == "fptrunc":
-            e = f"_f32r({a[0]})"
-        elif o in ("fptosi", "fptoui"):
-            e = f"_fptoi({a[0]}, {ty.bits}, {o == 'fptosi'})"
-        elif o in ("sitofp", "uitofp"):
-            src = s.args[0].ty
-            x = a[0]
-            if o == "sitofp":
-                sb = 1 << (src.bits - 1)
-                x = f"(({x} ^ {sb}) - {sb})"
-            e = self.fround(f"float({x})", ty)
-        elif o == "bitcast":
-            if ty.is_float:
-                e = f"_b2f({a[0]}, {self.bind(ty, ('ty', str(ty)))})"
-            else:
-                e = f"_f2b({a[0]}, {self.bind(s.args[0].ty, ('ty', str(s.args[0].ty)))})"
         elif o == "call":
             h = HELPERS[s.attr[0]]
-            fn = self.bind(h.fn, ("helper", h.name))
-            call = f"{fn}({', '.join(a)})"
-            if d:
-                e = call
-            else:
-                self.emit(depth, call)
+            e = _call(self.bind(h.fn, ("helper", h.name)), *map(self.v, args))
+            if dst is None:
+                self.emit(e[0])
                 return
-        if e is None:
-            raise NotImplementedError(f"interp: no lowering for {s}")
-        self.emit(depth, f"{d} = {e}")
+        else:
+            e = self.pure(o, s, ty)
+        if o not in _IMPURE and (self.uses.get(dst.id) == 1 and len(e[0]) <= _FOLD_CHARS
+                                 or o in _COPIES and (type(args[0]) is Const
+                                                      or e[0].isidentifier())):
+            self.exprs[dst.id] = e
+        else:
+            self.emit(f"t{dst.id} = {e[0]}")
 
-    def fround(self, expr: str, ty: Ty) -> str:
-        return f"_f32r({expr})" if ty is F32 else expr
+    def slot(self, slot: int) -> str:
+        return f"S{self.layout.view_code(slot)}[{self.layout.view_index(slot)}]"
 
-    def intop(self, o: str, a: list[str], args: tuple[Value, ...], ty: Ty) -> str:
+    def pure(self, o: str, s: Op, ty: Ty) -> Expr:
+        """The expression of an op without side effects."""
+        args = s.args
+        if ty is I1 and o in ("and", "or", "xor"):
+            return _bin(self.v(args[0]), _BITWISE[o], self.v(args[1]))
+        if not ty.is_float and o in _INTOPS:
+            return self.intop(o, args, ty)
+        if o in _COPIES:
+            return self.v(args[0])
+        if o == "sext":
+            sb = 1 << (args[0].ty.bits - 1)
+            return _bin(_bin(_bin(self.v(args[0]), "^", sb), "-", sb), "&", ty.mask)
+        if o == "trunc":
+            return _bin(self.v(args[0]), "&", ty.mask)
+        if o == "icmp":
+            return self.icmp(s.attr[0], self.v(args[0]), self.v(args[1]), args[0].ty)
+        if o == "select":
+            return _select(*map(self.v, args))
+        if o in ("fadd", "fsub", "fmul"):
+            sym = {"fadd": "+", "fsub": "-", "fmul": "*"}[o]
+            return self.fround(_bin(self.v(args[0]), sym, self.v(args[1])), ty)
+        if o == "fdiv":
+            return self.fround(_call("_fdiv", *map(self.v, args)), ty)
+        if o == "fma":
+            return self.fround(_call("_fma", *map(self.v, args)), ty)
+        if o == "fneg":
+            return f"-{_at(UNARY, self.v(args[0]))}", UNARY
+        if o == "fabs":
+            return _call("_fabs", self.v(args[0]))
+        if o == "fsqrt":
+            return self.fround(_call("_fsqrt", self.v(args[0])), ty)
+        if o == "fcmp":
+            return _fcmp(s.attr[0], self.atom(args[0]), self.atom(args[1]))
+        if o == "fptrunc":
+            return _call("_f32r", self.v(args[0]))
+        if o in ("fptosi", "fptoui"):
+            return _call("_fptoi", self.v(args[0]), ty.bits, (str(o == "fptosi"), ATOM))
+        if o in ("sitofp", "uitofp"):
+            x = self.v(args[0])
+            if o == "sitofp":
+                sb = 1 << (args[0].ty.bits - 1)
+                x = _bin(_bin(x, "^", sb), "-", sb)
+            return self.fround(_call("float", x), ty)
+        if o == "bitcast":
+            if ty.is_float:
+                return _call("_b2f", self.v(args[0]), (self.bind(ty, ("ty", str(ty))), ATOM))
+            src = args[0].ty
+            return _call("_f2b", self.v(args[0]), (self.bind(src, ("ty", str(src))), ATOM))
+        raise NotImplementedError(f"interp: no lowering for {s}")
+
+    def fround(self, e: Expr, ty: Ty) -> Expr:
+        return _call("_f32r", e) if ty is F32 else e
+
+    def intop(self, o: str, args: tuple[Value, ...], ty: Ty) -> Expr:
         m, bits = ty.mask, ty.bits
-        sb = 1 << (bits - 1)
-        if o == "add":
-            return f"(({a[0]} + {a[1]}) & {m})"
-        if o == "sub":
-            return f"(({a[0]} - {a[1]}) & {m})"
-        if o == "mul":
-            return f"(({a[0]} * {a[1]}) & {m})"
+        if o in ("add", "sub", "mul"):
+            return _bin(_bin(self.v(args[0]), _ARITH[o], self.v(args[1])), "&", m)
         if o in ("and", "or", "xor"):
-            return f"({a[0]} {dict(zip(('and', 'or', 'xor'), '&|^'))[o]} {a[1]})"
+            return _bin(self.v(args[0]), _BITWISE[o], self.v(args[1]))
         if o == "shl":
-            if isinstance(args[1], Const):
-                return f"(({a[0]} << {a[1]}) & {m})" if args[1].value < bits else "0"
-            return f"((({a[0]} << {a[1]}) & {m}) if {a[1]} < {bits} else 0)"
+            if type(args[1]) is Const:
+                if args[1].value >= bits:
+                    return "0", ATOM
+                return _bin(_bin(self.v(args[0]), "<<", self.v(args[1])), "&", m)
+            n = self.atom(args[1])
+            return _select(_cmp(n, "<", bits), _bin(_bin(self.v(args[0]), "<<", n), "&", m),
+                           ("0", ATOM))
         if o == "lshr":
-            return f"({a[0]} >> {a[1]})"
+            return _bin(self.v(args[0]), ">>", self.v(args[1]))
         if o == "ashr":
-            return f"(((({a[0]} ^ {sb}) - {sb}) >> {a[1]}) & {m})"
+            sb = 1 << (bits - 1)
+            signed = _bin(_bin(self.v(args[0]), "^", sb), "-", sb)
+            return _bin(_bin(signed, ">>", self.v(args[1])), "&", m)
         if o == "rotr":
-            if isinstance(args[1], Const):
+            if type(args[1]) is Const:
                 r = args[1].value % bits
-                return f"((({a[0]} >> {r}) | ({a[0]} << {bits - r})) & {m})"
-            return f"_rotr({a[0]}, {a[1]}, {bits})"
-        if o == "udiv":
-            return f"({a[0]} // {a[1]} if {a[1]} else 0)"
-        if o == "urem":
-            return f"({a[0]} % {a[1]} if {a[1]} else 0)"
+                a = self.atom(args[0])
+                return _bin(_bin(_bin(a, ">>", r), "|", _bin(a, "<<", bits - r)), "&", m)
+            return _call("_rotr", self.v(args[0]), self.v(args[1]), bits)
+        if o in ("udiv", "urem"):
+            a = self.v(args[0])
+            d = self.atom(args[1])
+            return _select(d, _bin(a, "//" if o == "udiv" else "%", d), ("0", ATOM))
         if o == "sdiv":
-            return f"_sdiv({a[0]}, {a[1]}, {bits})"
+            return _call("_sdiv", self.v(args[0]), self.v(args[1]), bits)
         if o == "srem":
-            return f"_srem({a[0]}, {a[1]}, {bits})"
+            return _call("_srem", self.v(args[0]), self.v(args[1]), bits)
         if o == "not":
-            return f"({a[0]} ^ {m})"
+            return _bin(self.v(args[0]), "^", m)
         if o == "neg":
-            return f"((-{a[0]}) & {m})"
+            return _bin((f"-{_at(UNARY, self.v(args[0]))}", UNARY), "&", m)
         if o == "clz":
-            return f"({bits} - ({a[0]}).bit_length())"
+            return f"{bits} - ({self.v(args[0])[0]}).bit_length()", ARITH
         if o == "bswap":
-            return f"_bswap({a[0]}, {bits})"
+            return _call("_bswap", self.v(args[0]), bits)
         raise NotImplementedError(o)
 
-    def icmp(self, pred: str, a: list[str], ty: Ty) -> str:
+    def icmp(self, pred: str, a: Expr, b: Expr, ty: Ty) -> Expr:
         sym = {"eq": "==", "ne": "!=", "ult": "<", "ule": "<=", "ugt": ">", "uge": ">=",
                "slt": "<", "sle": "<=", "sgt": ">", "sge": ">="}[pred]
         if pred[0] == "s":
             sb = 1 << (ty.bits - 1)
-            return f"(({a[0]} ^ {sb}) {sym} ({a[1]} ^ {sb}))"
-        return f"({a[0]} {sym} {a[1]})"
+            return _cmp(_bin(a, "^", sb), sym, _bin(b, "^", sb))
+        return _cmp(a, sym, b)
 
     def accessor(self, ty: Ty, endian: str, store: bool) -> str:
         """Name of the machine's checked load/store function for this access."""
@@ -324,33 +410,64 @@ class _Gen:
         st = struct.Struct(("<" if endian == "le" else ">") + code)
         return self.bind(st.pack_into if store else st.unpack_from)
 
-    def load(self, s: Op, addr: str, d: str, depth: int) -> None:
+    def load(self, s: Op) -> None:
         ty = s.dst.ty
+        d = f"t{s.dst.id}"
         endian, pc = s.attr
         if not self.rec:  # one call: the check and the access (less code to compile)
-            self.emit(depth, f"{d} = {self.accessor(ty, endian, False)}({addr}, {pc})")
+            self.emit(f"{d} = {_call(self.accessor(ty, endian, False), self.v(s.args[0]), pc)[0]}")
             return
-        self.emit(depth, f"if not PM[{addr} >> 12] & 1: _fault({addr}, 0, {pc})")
+        addr = self.atom(s.args[0])[0]
+        self.emit(f"if not PM[{addr} >> 12] & 1: _fault({addr}, 0, {pc})")
         if ty.bits == 8:
-            self.emit(depth, f"{d} = M[{addr}]")
+            self.emit(f"{d} = M[{addr}]")
         else:
-            self.emit(depth, f"{d} = {self._access(ty, endian, False)}(M, {addr})[0]")
-        if self.rec:
-            self.emit(depth, f"{self.rec}(('r', {addr}, {ty.bits // 8}, {d}))")
+            self.emit(f"{d} = {self._access(ty, endian, False)}(M, {addr})[0]")
+        self.emit(f"{self.rec}(('r', {addr}, {ty.bits // 8}, {d}))")
 
-    def store(self, s: Op, addr: str, val: str, depth: int) -> None:
+    def store(self, s: Op) -> None:
         ty = s.args[1].ty
         endian, pc = s.attr
         if not self.rec:
-            self.emit(depth, f"{self.accessor(ty, endian, True)}({addr}, {val}, {pc})")
+            acc = self.accessor(ty, endian, True)
+            self.emit(_call(acc, self.v(s.args[0]), self.v(s.args[1]), pc)[0])
             return
-        self.emit(depth, f"if not PM[{addr} >> 12] & 2: _fault({addr}, 1, {pc})")
+        addr = self.atom(s.args[0])[0]
+        val = self.atom(s.args[1])[0]
+        self.emit(f"if not PM[{addr} >> 12] & 2: _fault({addr}, 1, {pc})")
         if ty.bits == 8:
-            self.emit(depth, f"M[{addr}] = {val}")
+            self.emit(f"M[{addr}] = {val}")
         else:
-            self.emit(depth, f"{self._access(ty, endian, True)}(M, {addr}, {val})")
-        if self.rec:
-            self.emit(depth, f"{self.rec}(('w', {addr}, {ty.bits // 8}, {val}))")
+            self.emit(f"{self._access(ty, endian, True)}(M, {addr}, {val})")
+        self.emit(f"{self.rec}(('w', {addr}, {ty.bits // 8}, {val}))")
+
+
+# Ops whose value cannot be folded into a later expression: what they read may change
+# (state, memory) or they may do more than compute it (a helper).
+_IMPURE = frozenset({"get", "load", "call"})
+_COPIES = frozenset({"zext", "copy", "fpext"})  # the value is the operand's
+_FOLD_CHARS = 120  # longest expression folded (bounds nesting for CPython's parser)
+_INTOPS = frozenset({"add", "sub", "mul", "and", "or", "xor", "shl", "lshr", "ashr", "rotr",
+                     "udiv", "sdiv", "urem", "srem", "not", "neg", "clz", "bswap"})
+_ARITH = {"add": "+", "sub": "-", "mul": "*"}
+_BITWISE = {"and": "&", "or": "|", "xor": "^"}
+
+
+def _uses(body: tuple[Stmt, ...], counts: dict[int, int]) -> dict[int, int]:
+    """Add how often `body` reads each temporary to `counts`."""
+    for s in body:
+        kind = type(s)
+        if kind is Op:
+            vals = s.args
+        elif kind is If:
+            vals = (s.cond,)
+            _uses(s.body, counts)
+        else:
+            vals = (s.target,)
+        for x in vals:
+            if type(x) is Temp:
+                counts[x.id] = counts.get(x.id, 0) + 1
+    return counts
 
 
 def _accessor(mem, ty: Ty, endian: str, store: bool) -> Callable:
@@ -462,8 +579,8 @@ def compile_block(block: Block, machine: "Machine", record: list | None = None
     artifact = getattr(block, "artifact", None)
     if artifact is not None and record is None:
         return _from_artifact(artifact, machine)
-    g = _Gen(machine, record)
-    g.stmts(block.body, 1)
+    g = _Gen(machine, record, _uses(block.body, {}))
+    g.stmts(block.body)
     fn, code, used = _define(g, machine, (), "\n".join(g.lines), f"<block {block.pc:#x}>")
     if pcache is not None:
         specs = tuple(g.specs.get(k, ("env",)) for k in used)
@@ -487,10 +604,12 @@ def _fma(a: float, b: float, c: float) -> float:
 
 
 class _OpFns(dict):
-    """Per machine: op shape -> a small function computing that op, compiled from the
-    lowering `_Gen.op` gives it, so a walked block computes exactly what its compiled
-    function would.  A shape is (opcode, result type, argument types, attributes); loads
-    and stores are the machine's checked accessors, called with the guest pc last."""
+    """Per machine: op shape -> the step function `(v, d, a, b, c)` a plan calls for an
+    op of that shape (see `_plan`).  A shape is (opcode, result type, argument types...,
+    attributes), types by name; get/put steps are per state slot and read or write its
+    view as the compiled code does; load/store steps call the machine's checked
+    accessors; the others are compiled from the lowering `_Gen` gives the op, so a
+    walked block computes exactly what its compiled function would."""
 
     def __init__(self, machine: "Machine") -> None:
         super().__init__()
@@ -498,53 +617,137 @@ class _OpFns(dict):
 
     def __missing__(self, key: tuple) -> Callable:
         opcode = key[0]
-        if opcode == "load" or opcode == "store":
-            fn = _cached_accessor(self.machine.mem, key[2], key[1], opcode == "store")
+        machine = self.machine
+        if opcode == "get" or opcode == "put":
+            layout = machine.arch.layout
+            view = machine.state.views[layout.view_code(key[1])]
+            fn = (_put_step if opcode == "put" else _get_step)(view, layout.view_index(key[1]))
+        elif opcode == "load" or opcode == "store":
+            acc = _cached_accessor(machine.mem, Ty[key[2]], key[1], opcode == "store")
+            fn = (_store_step if opcode == "store" else _load_step)(acc)
         else:
-            _, ty, arg_tys, attr = key
+            ty, arg_tys, attr = key[1], key[2:-1], key[-1]
             n = len(arg_tys)
-            g = _Gen(self.machine)
-            dst = Temp(n, ty) if ty is not None else None
-            g.op(Op(opcode, dst, tuple(Temp(i, t) for i, t in enumerate(arg_tys)), attr), 1)
-            body = "\n".join(g.lines) + (f"\n    return t{n}" if dst is not None else "")
-            fn = _define(g, self.machine, [f"t{i}" for i in range(n)], body, f"<op {opcode}>")[0]
+            g = _Gen(machine, uses={n: 1})
+            for i in range(n):  # operands: indices into v, or one tuple of them
+                g.exprs[i] = (f"v[{'abc'[i]}]" if n <= 3 else f"v[a[{i}]]"), ATOM
+            dst = Temp(n, Ty[ty]) if ty is not None else None
+            g.op(Op(opcode, dst, tuple(Temp(i, Ty[t]) for i, t in enumerate(arg_tys)), attr))
+            if dst is not None:
+                g.emit(f"v[d] = {g.v(dst)[0]}")
+            fn = _define(g, machine, ("v", "d", "a", "b", "c"), "\n".join(g.lines),
+                         f"<op {opcode}>")[0]
         self[key] = fn
         return fn
 
 
-def _walk(body: tuple[Stmt, ...], t: dict[int, object], fns: _OpFns) -> int | None:
-    """Execute IR statements one by one (None: the end was reached without an exit)."""
+def _get_step(view: memoryview, i: int) -> Callable:
+    def get(v: list, d: int, a: int, b: int, c: int) -> None:
+        v[d] = view[i]
+    return get
+
+
+def _put_step(view: memoryview, i: int) -> Callable:
+    def put(v: list, d: int, a: int, b: int, c: int) -> None:
+        view[i] = v[a]
+    return put
+
+
+def _load_step(load: Callable) -> Callable:
+    def step(v: list, d: int, a: int, pc: int, c: int) -> None:
+        v[d] = load(v[a], pc)
+    return step
+
+
+def _store_step(store: Callable) -> Callable:
+    def step(v: list, d: int, a: int, b: int, pc: int) -> None:
+        store(v[a], v[b], pc)
+    return step
+
+
+Plan = tuple[list, "int | None"]
+
+
+def _plan(body: tuple[Stmt, ...], fns: _OpFns, slots: dict[int, int], v: list) -> Plan:
+    """The steps that walk `body`, and the index in `v` of its exit's result (None: the
+    body has no exit).  `v` holds the block's values: each temporary has an index
+    (`slots`: temp id -> index), each constant operand one preset to it.  A step is
+    (function, d, a, b, c), called with v: an op's function reads its operands at
+    indices a, b, c (more than three: `a` holds their indices) and stores its result
+    at d; load and store steps get the guest pc in place of their last operand.  The
+    step of an If is (None, its body's plan, index of the condition, 0, 0).
+
+    This runs once for every block, and most blocks then run only once: so it spells
+    out the common shapes (up to three operands), without loops."""
+    steps = []
     for s in body:
-        if type(s) is Op:
-            args = [t[a.id] if type(a) is Temp else a.value for a in s.args]
-            o, dst = s.opcode, s.dst
-            if o == "load" or o == "store":
-                args.append(s.attr[1])
-                key = (o, s.attr[0], dst.ty if dst is not None else s.args[1].ty)
-            else:
-                key = (o, dst.ty if dst is not None else None,
-                       tuple([a.ty for a in s.args]), s.attr)
-            r = fns[key](*args)
+        kind = type(s)
+        if kind is Op:
+            o, dst, args, attr = s.opcode, s.dst, s.args, s.attr
+            n = len(args)
+            a = _index(args[0], slots, v) if n else 0
+            b = _index(args[1], slots, v) if n > 1 else 0
+            c = _index(args[2], slots, v) if n > 2 else 0
+            d = 0
             if dst is not None:
-                t[dst.id] = r
-        elif type(s) is If:
-            c = s.cond
-            if t[c.id] if type(c) is Temp else c.value:
-                r = _walk(s.body, t, fns)
-                if r is not None:
-                    return r
+                d = slots[dst.id] = len(v)
+                v.append(None)
+            # Shape keys name the types: an Enum member hashes in Python code.
+            if o == "get" or o == "put":
+                fn = fns[o, attr[0]]
+            elif o == "load":
+                fn = fns[o, attr[0], dst.ty._name_]
+                b = attr[1]
+            elif o == "store":
+                fn = fns[o, attr[0], args[1].ty._name_]
+                c = attr[1]
+            elif n == 2:
+                fn = fns[o, dst.ty._name_, args[0].ty._name_, args[1].ty._name_, attr]
+            elif n == 1:
+                fn = fns[o, dst.ty._name_, args[0].ty._name_, attr]
+            else:
+                fn = fns[(o, dst.ty._name_ if dst is not None else None,
+                          *[x.ty._name_ for x in args], attr)]
+                if n > 3:
+                    a, b, c = (a, b, c, *[_index(x, slots, v) for x in args[3:]]), 0, 0
+            steps.append((fn, d, a, b, c))
+        elif kind is If:
+            steps.append((None, _plan(s.body, fns, slots, v), _index(s.cond, slots, v), 0, 0))
         elif s.kind is ExitKind.GOTO or s.kind is ExitKind.JUMP:
-            return t[s.target.id] if type(s.target) is Temp else s.target.value
+            return steps, _index(s.target, slots, v)
         else:
-            return _special_exit(s)
-    return None
+            v.append(_special_exit(s))
+            return steps, len(v) - 1
+    return steps, None
+
+
+def _index(x: Value, slots: dict[int, int], v: list) -> int:
+    """The index in `v` of a temporary, or of a new one preset to a constant."""
+    if type(x) is Temp:
+        return slots[x.id]
+    v.append(x.value)
+    return len(v) - 1
+
+
+def _run(plan: Plan, v: list) -> int | None:
+    """Walk a plan (None: its end was reached without an exit)."""
+    steps, x = plan
+    for fn, d, a, b, c in steps:
+        if fn is not None:
+            fn(v, d, a, b, c)
+        elif v[a]:
+            r = _run(d, v)
+            if r is not None:
+                return r
+    return None if x is None else v[x]
 
 
 def block_function(machine: "Machine", key: int, block: Block) -> Callable[[], int]:
     """The callable for a newly translated block.  Most blocks run once (start-up code),
-    and compiling a block's Python function (~0.4 ms) costs as much as walking its IR
-    six times: so the first WALKS runs walk the IR, and the next compiles the block,
-    installs the compiled function in the block's cache entry and runs it."""
+    and compiling a block's Python function costs much more than walking its IR: so
+    the first WALKS runs walk the IR (the first builds the plan they walk), and the
+    next compiles the block, installs the compiled function in the block's cache entry
+    and runs it."""
     if getattr(block, "artifact", None) is not None:
         return _from_artifact(block.artifact, machine)
     if not machine.options.walk_first:
@@ -552,15 +755,21 @@ def block_function(machine: "Machine", key: int, block: Block) -> Callable[[], i
     fns = machine.__dict__.get("interp_ops")
     if fns is None:
         fns = machine.__dict__["interp_ops"] = _OpFns(machine)
+    # The walk's values: no run reads a value an earlier run left (each temporary is
+    # written before it is read), so every run reuses the list.
+    v: list = []
+    plan: Plan | None = None
     compiled = None
     walks = 0
 
     def first() -> int:
-        nonlocal compiled, walks
+        nonlocal plan, compiled, walks
         if compiled is None:
             if walks < WALKS:
                 walks += 1
-                return _walk(block.body, {}, fns)
+                if plan is None:
+                    plan = _plan(block.body, fns, {}, v)
+                return _run(plan, v)
             compiled = compile_block(block, machine)
             tb = machine.cache.blocks.get(key)
             if tb is not None and tb.fn is first:
