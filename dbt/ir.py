@@ -45,6 +45,11 @@ class Ty(Enum):
     def __str__(self) -> str:
         return self.value[0]
 
+    # Members are singletons, so identity hashing is exact -- and C-level: Enum's own
+    # __hash__ (hash of the name) is Python code that every dict keyed by a type, or by
+    # a Temp/Const holding one, would call.  No hash is kept across processes.
+    __hash__ = object.__hash__
+
 
 I1, I8, I16, I32, I64, F32, F64 = Ty.I1, Ty.I8, Ty.I16, Ty.I32, Ty.I64, Ty.F32, Ty.F64
 
