@@ -77,8 +77,18 @@ class Const:
 Value = Union[Temp, Const]
 
 
+# Lifters make constants all the time, mostly small ones (shift amounts, flags, offsets):
+# those are made once and shared, one object per value and type.  A larger value gets a
+# fresh object each time: sharing it would share its int object, which marshal
+# (dbt.pcache) writes once and then refers to, so a cached block's bytes would change.
+_SMALL_CONSTS = {ty: [Const(v, ty) for v in range(min(ty.mask, 256) + 1)] for ty in Ty}
+
+
 def const(value: int, ty: Ty = I32) -> Const:
-    return Const(value & ty.mask, ty)
+    """The constant `value` (wrapped to the type's width) of type `ty`."""
+    v = value & ty.mask
+    small = _SMALL_CONSTS[ty]
+    return small[v] if v < len(small) else Const(v, ty)
 
 
 # Opcode -> kind used by the verifier:
@@ -99,7 +109,7 @@ OPCODES = frozenset(BINARY + UNARY + CASTS + FBINARY + FUNARY + FCASTS + (
     "icmp", "fcmp", "select", "load", "store", "get", "put", "call", "fma", "copy"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Op:
     """`dst = opcode(args)`; `attr` holds the non-value operands:
     icmp/fcmp: (pred,); load/store: (endian, guest_pc); get/put: (slot,); call: (name,)."""
@@ -109,10 +119,24 @@ class Op:
     args: tuple[Value, ...]
     attr: tuple = ()
 
+    def __init__(self, opcode: str, dst: Temp | None, args: tuple[Value, ...],
+                 attr: tuple = ()) -> None:
+        # What the generated __init__ does, at two thirds of the cost: it stores each
+        # field through object.__setattr__ (the class is frozen), these store through
+        # the slot descriptors; every statement a lifter emits is an Op.
+        _set_opcode(self, opcode)
+        _set_dst(self, dst)
+        _set_args(self, args)
+        _set_attr(self, attr)
+
     def __str__(self) -> str:
         lhs = f"{self.dst}:{self.dst.ty} = " if self.dst is not None else ""
         extra = "".join(f" [{a if not isinstance(a, int) else hex(a)}]" for a in self.attr)
         return f"{lhs}{self.opcode} {', '.join(map(str, self.args))}{extra}"
+
+
+_set_opcode, _set_dst, _set_args, _set_attr = (
+    Op.__dict__[name].__set__ for name in ("opcode", "dst", "args", "attr"))
 
 
 @dataclass(frozen=True, slots=True)
