@@ -35,11 +35,13 @@ def bit(w: int, n: int) -> int:
 class Ctx:
     """Per-instruction lifting context: builder, encoding and the pc."""
 
-    def __init__(self, b: IRBuilder, word: int, pc: int, insn) -> None:
+    __slots__ = ("b", "w", "pc", "insn_id", "ends_block")
+
+    def __init__(self, b: IRBuilder, word: int, pc: int, insn_id: int) -> None:
         self.b = b
         self.w = word
         self.pc = pc
-        self.insn = insn
+        self.insn_id = insn_id  # capstone's
         self.ends_block = False
 
     # -- registers ----------------------------------------------------------------
@@ -697,7 +699,7 @@ def supervisor_call(ctx: Ctx) -> None:
 @family(A.ARM_INS_BKPT, A.ARM_INS_UDF, A.ARM_INS_TRAP)
 def breakpoint_or_undefined(ctx: Ctx) -> None:
     """A8.8.24 BKPT (SIGTRAP), A8.8.247 UDF (SIGILL)."""
-    ctx.b.exit(ExitKind.TRAP, ctx.pc, SIGTRAP if ctx.insn.id == A.ARM_INS_BKPT else SIGILL)
+    ctx.b.exit(ExitKind.TRAP, ctx.pc, SIGTRAP if ctx.insn_id == A.ARM_INS_BKPT else SIGILL)
     ctx.ends_block = True
 
 
@@ -772,23 +774,26 @@ def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
     if not mem.perm[pc0 >> 12] & PROT_EXEC:
         raise GuestFault(pc0, False, pc0)
     code = mem.peek(pc0, 4 * n)
-    decoded = arch.cs.disasm(code, pc0)  # lazily: decode only what the block uses
+    ids = arch.insn_ids
     pc = pc0
     while pc < pc0 + 4 * n:
-        insn = next(decoded, None)
-        if insn is not None and insn.address != pc:
-            insn = None  # capstone stopped at an undefined word
-        word = int.from_bytes(code[pc - pc0:pc - pc0 + 4], "little")
-        fam = FAMILIES.get(insn.id) if insn is not None else None
+        raw = code[pc - pc0:pc - pc0 + 4]
+        word = int.from_bytes(raw, "little")
+        insn_id = ids.get(word)
+        if insn_id is None:
+            # An A32 word decodes the same wherever it is: capstone sees each word once.
+            insn = next(arch.cs.disasm(raw, pc, 1), None)
+            insn_id = ids[word] = insn.id if insn is not None else A.ARM_INS_INVALID
+        fam = FAMILIES.get(insn_id)
         if fam is None:
-            _unsupported(b, arch, mem, pc, word, insn)
+            _unsupported(b, arch, pc, raw)
             break
         b.cur_pc = pc
-        ctx = Ctx(b, word, pc, insn)
-        cond = bits(word, 31, 28)
-        mark = len(b._stack[0]), b._ntemps
+        ctx = Ctx(b, word, pc, insn_id)
+        cond = word >> 28
+        mark = len(b._stack[0])
         try:
-            if cond == 0xF and insn.id not in UNCONDITIONAL_OK:
+            if cond == 0xF and insn_id not in UNCONDITIONAL_OK:
                 raise _Unsupported
             if cond >= 0xE:
                 fam(ctx)
@@ -796,9 +801,9 @@ def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
                 with b.if_(cond_value(b, cond)):
                     fam(ctx)
         except _Unsupported:
-            del b._stack[0][mark[0]:]
+            del b._stack[0][mark:]
             b.forget()
-            _unsupported(b, arch, mem, pc, word, insn)
+            _unsupported(b, arch, pc, raw)
             break
         b.insns.append((pc, 4))
         pc += 4
@@ -811,11 +816,12 @@ def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
     return b.finish()
 
 
-def _unsupported(b: IRBuilder, arch, mem: GuestMemory, pc: int, word: int, insn) -> None:
+def _unsupported(b: IRBuilder, arch, pc: int, raw: bytes) -> None:
     """End the block before an instruction we cannot lift: at the block start report it
     (the engine delivers SIGILL); later in a block just stop and let it start a block."""
     if b.insns:
         b.goto(pc)
         return
+    insn = next(arch.cs.disasm(raw, pc, 1), None)
     text = f"{insn.mnemonic} {insn.op_str}".strip() if insn is not None else "(undefined)"
-    raise UnsupportedInstruction(pc, word.to_bytes(4, "little"), text)
+    raise UnsupportedInstruction(pc, raw, text)
