@@ -12,7 +12,7 @@ from typing import Callable
 from capstone import arm_const as A
 
 from dbt.arch import UnsupportedInstruction
-from dbt.ir import I1, I8, I16, I32, I64, Block, Const, ExitKind, Value, const
+from dbt.ir import I1, I8, I16, I32, I64, Block, ExitKind, Value, const
 from dbt.irbuild import IRBuilder, add_with_carry
 from dbt.memory import PAGE_SIZE, PROT_EXEC, GuestFault, GuestMemory
 
@@ -91,7 +91,7 @@ def cond_value(b: IRBuilder, cond: int) -> Value:
     elif base == 6:
         v = b.bool_and(b.bool_not(f(Z)), b.icmp("eq", f(N), f(V)))
     else:
-        return Const(1, I1)
+        return const(1, I1)
     return b.bool_not(v) if cond & 1 else v
 
 
@@ -159,7 +159,7 @@ def operand2(ctx: Ctx, want_carry: bool) -> tuple[Value, Value | None]:
         val = ((imm >> rot) | (imm << (32 - rot))) & M32 if rot else imm
         carry = None
         if want_carry:
-            carry = Const(val >> 31, I1) if rot else ctx.flag(C)
+            carry = const(val >> 31, I1) if rot else ctx.flag(C)
         return const(val), carry
     rm = ctx.r(bits(w, 3, 0))
     stype = bits(w, 6, 5)
@@ -222,11 +222,11 @@ def data_processing(ctx: Ctx) -> None:
     elif opc == 0xF:
         r = b.not_(y)
     elif opc == 0x2 or opc == 0xA:  # SUB, CMP
-        r, carry, ov = add_with_carry(b, x, b.not_(y), Const(1, I1))
+        r, carry, ov = add_with_carry(b, x, b.not_(y), const(1, I1))
     elif opc == 0x3:  # RSB
-        r, carry, ov = add_with_carry(b, y, b.not_(x), Const(1, I1))
+        r, carry, ov = add_with_carry(b, y, b.not_(x), const(1, I1))
     elif opc == 0x4 or opc == 0xB:  # ADD, CMN
-        r, carry, ov = add_with_carry(b, x, y, Const(0, I1))
+        r, carry, ov = add_with_carry(b, x, y, const(0, I1))
     elif opc == 0x5:
         r, carry, ov = add_with_carry(b, x, y, ctx.flag(C))
     elif opc == 0x6:
@@ -318,7 +318,7 @@ def halfword_multiply(ctx: Ctx) -> None:
         r = b.trunc(b.ashr(prod, const(16, I64)), I32)
         if not x:  # SMLAW
             acc = ctx.r(ra)
-            s, _, ov = add_with_carry(b, r, acc, Const(0, I1))
+            s, _, ov = add_with_carry(b, r, acc, const(0, I1))
             _set_q_if(ctx, ov)
             r = s
         ctx.set_r(rd, r)
@@ -327,7 +327,7 @@ def halfword_multiply(ctx: Ctx) -> None:
     if op == 3:  # SMULxy
         ctx.set_r(rd, prod)
     elif op == 0:  # SMLAxy
-        s, _, ov = add_with_carry(b, prod, ctx.r(ra), Const(0, I1))
+        s, _, ov = add_with_carry(b, prod, ctx.r(ra), const(0, I1))
         _set_q_if(ctx, ov)
         ctx.set_r(rd, s)
     else:  # SMLALxy: RdHi=rd, RdLo=ra
@@ -469,7 +469,7 @@ def saturating_add_sub(ctx: Ctx) -> None:
     op = bits(w, 22, 21)
     m = b.sext(ctx.r(bits(w, 3, 0)), I64)
     n = b.sext(ctx.r(bits(w, 19, 16)), I64)
-    q: Value = Const(0, I1)
+    q: Value = const(0, I1)
     if op & 2:  # doubling
         n32, q = _signed_sat(b, b.add(n, n), 32)
         n = b.sext(n32, I64)
@@ -630,7 +630,7 @@ def exclusive(ctx: Ctx) -> None:
             ctx.set_r(rt + 1, hi)
         ctx.set_r(rt, v)
         b.put(ea, addr)
-        b.put(ev, Const(1, I1))
+        b.put(ev, const(1, I1))
         return
     rd, rt = bits(w, 15, 12), bits(w, 3, 0)
     ok = b.bool_and(b.get(ev, I1), b.icmp("eq", b.get(ea, I32), addr))
@@ -640,14 +640,14 @@ def exclusive(ctx: Ctx) -> None:
         b.store(addr, b.trunc(val, ty), "le")
         if hi is not None:
             b.store(b.add(addr, const(4)), hi, "le")
-    b.put(ev, Const(0, I1))
+    b.put(ev, const(0, I1))
     ctx.set_r(rd, b.zext(b.bool_not(ok), I32))
 
 
 @family(A.ARM_INS_CLREX)
 def clear_exclusive(ctx: Ctx) -> None:
     """A8.8.32 CLREX."""
-    ctx.b.put(SLOT["excl_valid"], Const(0, I1))
+    ctx.b.put(SLOT["excl_valid"], const(0, I1))
 
 
 @family(A.ARM_INS_SWP, A.ARM_INS_SWPB)
