@@ -86,14 +86,18 @@ class IRBuilder:
     # -- plumbing -----------------------------------------------------------------
     def temp(self, ty: Ty) -> Temp:
         n = self._ntemps = self._ntemps + 1
-        temps = _TEMPS[ty]
-        return temps[n] if n < len(temps) else _new_temp(n, ty)
+        try:
+            return _TEMPS[ty][n]
+        except IndexError:
+            return _new_temp(n, ty)
 
     def op(self, opcode: str, ty: Ty, *args: Value, attr: tuple = ()) -> Temp:
         # temp() inline: this is the hottest path of every lifter.
         n = self._ntemps = self._ntemps + 1
-        temps = _TEMPS[ty]
-        d = temps[n] if n < len(temps) else _new_temp(n, ty)
+        try:
+            d = _TEMPS[ty][n]
+        except IndexError:
+            d = _new_temp(n, ty)
         self._body.append(Op(opcode, d, args, attr))
         return d
 

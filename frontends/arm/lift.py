@@ -153,21 +153,22 @@ def shift_reg(ctx: Ctx, val: Value, stype: int, amount: Value, want_carry: bool
 def operand2(ctx: Ctx, want_carry: bool) -> tuple[Value, Value | None]:
     """The data-processing shifter operand: immediate or (shifted) register."""
     w = ctx.w
-    if bit(w, 25):
-        rot = bits(w, 11, 8) * 2
-        imm = bits(w, 7, 0)
+    if (w >> 25) & 1:  # I: rotate(imm8, 2 * bits 11:8)
+        rot = ((w >> 8) & 0xF) * 2
+        imm = w & 0xFF
         val = ((imm >> rot) | (imm << (32 - rot))) & M32 if rot else imm
         carry = None
         if want_carry:
             carry = const(val >> 31, I1) if rot else ctx.flag(C)
         return const(val), carry
-    rm = ctx.r(bits(w, 3, 0))
-    stype = bits(w, 6, 5)
-    if bit(w, 4):
-        if bits(w, 3, 0) == 15:  # register-shifted PC reads pc + 12
+    m = w & 0xF
+    rm = ctx.r(m)
+    stype = (w >> 5) & 3
+    if (w >> 4) & 1:  # shifted by Rs (bits 11:8)
+        if m == 15:  # register-shifted PC reads pc + 12
             rm = const(ctx.pc + 12)
-        return shift_reg(ctx, rm, stype, ctx.r(bits(w, 11, 8)), want_carry)
-    return shift_imm(ctx, rm, stype, bits(w, 11, 7), want_carry)
+        return shift_reg(ctx, rm, stype, ctx.r((w >> 8) & 0xF), want_carry)
+    return shift_imm(ctx, rm, stype, (w >> 7) & 0x1F, want_carry)
 
 
 # -- families ---------------------------------------------------------------------------
@@ -194,19 +195,21 @@ LOGICAL = {0x0, 0x1, 0x8, 0x9, 0xC, 0xD, 0xE, 0xF}
 def data_processing(ctx: Ctx) -> None:
     """A5.2.1-A5.2.3 data-processing (immediate, register, register-shifted register)."""
     w, b = ctx.w, ctx.b
-    if bits(w, 27, 26) != 0:
+    # cond:4 00 I opcode:4 S Rn:4 Rd:4 operand2:12 -- the commonest family, so its
+    # fields (and operand2's) are shifted out inline rather than through bits().
+    if (w >> 26) & 3:
         raise _Unsupported
-    if bits(w, 27, 23) == 0b00110 and not bit(w, 20):
+    if (w >> 23) & 0x1F == 0b00110 and not (w >> 20) & 1:
         # Not TST..CMN without S but MOVW/MOVT or hints (A5.2.1): capstone 5 reports
         # MOVW as ARM_INS_MOV and NOP as ARM_INS_NOP.
-        if not bit(w, 21):
+        if not (w >> 21) & 1:
             return movw_movt(ctx)
         return
-    opc, s, rd = bits(w, 24, 21), bit(w, 20), bits(w, 15, 12)
+    opc, s, rn, rd = (w >> 21) & 0xF, (w >> 20) & 1, (w >> 16) & 0xF, (w >> 12) & 0xF
     if rd == 15 and s:
         raise _Unsupported  # SUBS pc, lr: exception return, not for user mode
     logical = opc in LOGICAL
-    x = ctx.r(bits(w, 19, 16))
+    x = ctx.r(rn)
     y, shc = operand2(ctx, s and logical)
     carry = ov = None
     if opc == 0x0 or opc == 0x8:
@@ -479,21 +482,19 @@ def saturating_add_sub(ctx: Ctx) -> None:
 
 
 # -- loads and stores ---------------------------------------------------------------------
+# The load/store fields are shifted out inline: these run for a third of all instructions.
 def _address(ctx: Ctx, offset: Value) -> tuple[Value, Value]:
     """(access address, written-back base) for P/U/W addressing (A5.2.6)."""
     w, b = ctx.w, ctx.b
-    base = ctx.r(bits(w, 19, 16))
-    off_addr = b.add(base, offset) if bit(w, 23) else b.sub(base, offset)
-    addr = off_addr if bit(w, 24) else base
+    base = ctx.r((w >> 16) & 0xF)                                          # Rn
+    off_addr = b.add(base, offset) if (w >> 23) & 1 else b.sub(base, offset)  # U
+    addr = off_addr if (w >> 24) & 1 else base                               # P
     return addr, off_addr
 
 
 def _writeback(ctx: Ctx) -> bool:
-    return not bit(ctx.w, 24) or bool(bit(ctx.w, 21))
-
-
-def _load_result(ctx: Ctx, rt: int, v: Value) -> None:
-    ctx.set_r(rt, v)
+    """P == 0 (post-indexed) or W == 1."""
+    return not (ctx.w >> 24) & 1 or bool((ctx.w >> 21) & 1)
 
 
 @family(A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_PUSH,
@@ -501,26 +502,27 @@ def _load_result(ctx: Ctx, rt: int, v: Value) -> None:
 def load_store_word_byte(ctx: Ctx) -> None:
     """A8.8.62-A8.8.70 LDR/LDRB, A8.8.203-A8.8.207 STR/STRB (imm and register offset)."""
     w, b = ctx.w, ctx.b
-    if bits(w, 27, 26) != 1:
-        if bits(w, 27, 25) == 4:  # PUSH/POP with several registers are STM/LDM
+    # cond:4 01 I P U B W L Rn:4 Rt:4 offset:12
+    if (w >> 26) & 3 != 1:
+        if (w >> 25) & 7 == 4:  # PUSH/POP with several registers are STM/LDM
             return block_transfer(ctx)
         raise _Unsupported
-    if not bit(w, 24) and bit(w, 21):
+    if not (w >> 24) & 1 and (w >> 21) & 1:
         raise _Unsupported  # LDRT/STRT family
-    if bit(w, 25):
-        off, _ = shift_imm(ctx, ctx.r(bits(w, 3, 0)), bits(w, 6, 5), bits(w, 11, 7), False)
+    if (w >> 25) & 1:
+        off, _ = shift_imm(ctx, ctx.r(w & 0xF), (w >> 5) & 3, (w >> 7) & 0x1F, False)
     else:
-        off = const(bits(w, 11, 0))
+        off = const(w & 0xFFF)
     addr, wb = _address(ctx, off)
-    rt, rn = bits(w, 15, 12), bits(w, 19, 16)
-    byte, load = bit(w, 22), bit(w, 20)
+    rt, rn = (w >> 12) & 0xF, (w >> 16) & 0xF
+    byte, load = (w >> 22) & 1, (w >> 20) & 1
     if load:
         v = b.load(addr, I8 if byte else I32, "le")
         if byte:
             v = b.zext(v, I32)
         if _writeback(ctx):
             ctx.set_r(rn, wb)
-        _load_result(ctx, rt, v)
+        ctx.set_r(rt, v)
     else:
         v = ctx.r(rt)
         b.store(addr, b.trunc(v, I8) if byte else v, "le")
@@ -567,7 +569,7 @@ def load_store_extra(ctx: Ctx) -> None:
             v = b.sext(b.load(addr, I16, "le"), I32)
         if _writeback(ctx):
             ctx.set_r(rn, wb)
-        _load_result(ctx, rt, v)
+        ctx.set_r(rt, v)
     else:
         b.store(addr, b.trunc(ctx.r(rt), I16), "le")
         if _writeback(ctx):
@@ -583,7 +585,7 @@ def block_transfer(ctx: Ctx) -> None:
         if bits(w, 27, 26) == 1:  # single-register PUSH/POP are STR/LDR
             return load_store_word_byte(ctx)
         raise _Unsupported  # user-bank / exception-return forms
-    regs = [i for i in range(16) if bit(w, i)]
+    regs = [i for i in range(16) if w >> i & 1]  # the register list, bits 15:0
     if not regs:
         raise _Unsupported
     rn, load, up, before = bits(w, 19, 16), bit(w, 20), bit(w, 23), bit(w, 24)
