@@ -22,7 +22,7 @@ Semantics every backend must implement exactly:
 from __future__ import annotations
 
 import marshal
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
 from typing import Callable, Union
 
@@ -54,6 +54,28 @@ class Ty(Enum):
 I1, I8, I16, I32, I64, F32, F64 = Ty.I1, Ty.I8, Ty.I16, Ty.I32, Ty.I64, Ty.F32, Ty.F64
 
 
+def _init_through_slots(cls: type) -> type:
+    """Give a frozen slotted dataclass an __init__ that stores each field through its slot
+    descriptor, with the same parameters and defaults (written out the way dataclasses
+    writes its own).  The generated one goes through object.__setattr__ per field (the
+    class is frozen), at nearly twice the cost; lifting makes an IR node for every
+    statement and for many values."""
+    params, body, env = [], [], {}
+    for f in fields(cls):
+        env[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            env[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    _set_{f.name}(self, {f.name})\n")
+    exec(f"def __init__(self, {', '.join(params)}):\n{''.join(body)}", env)
+    env["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = env["__init__"]
+    return cls
+
+
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class Temp:
     id: int
@@ -63,6 +85,7 @@ class Temp:
         return f"t{self.id}"
 
 
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class Const:
     value: int | float
@@ -109,7 +132,8 @@ OPCODES = frozenset(BINARY + UNARY + CASTS + FBINARY + FUNARY + FCASTS + (
     "icmp", "fcmp", "select", "load", "store", "get", "put", "call", "fma", "copy"))
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@_init_through_slots
+@dataclass(frozen=True, slots=True)
 class Op:
     """`dst = opcode(args)`; `attr` holds the non-value operands:
     icmp/fcmp: (pred,); load/store: (endian, guest_pc); get/put: (slot,); call: (name,)."""
@@ -119,26 +143,13 @@ class Op:
     args: tuple[Value, ...]
     attr: tuple = ()
 
-    def __init__(self, opcode: str, dst: Temp | None, args: tuple[Value, ...],
-                 attr: tuple = ()) -> None:
-        # What the generated __init__ does, at two thirds of the cost: it stores each
-        # field through object.__setattr__ (the class is frozen), these store through
-        # the slot descriptors; every statement a lifter emits is an Op.
-        _set_opcode(self, opcode)
-        _set_dst(self, dst)
-        _set_args(self, args)
-        _set_attr(self, attr)
-
     def __str__(self) -> str:
         lhs = f"{self.dst}:{self.dst.ty} = " if self.dst is not None else ""
         extra = "".join(f" [{a if not isinstance(a, int) else hex(a)}]" for a in self.attr)
         return f"{lhs}{self.opcode} {', '.join(map(str, self.args))}{extra}"
 
 
-_set_opcode, _set_dst, _set_args, _set_attr = (
-    Op.__dict__[name].__set__ for name in ("opcode", "dst", "args", "attr"))
-
-
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class If:
     cond: Value
@@ -152,6 +163,7 @@ class ExitKind(Enum):
     TRAP = "trap"        # deliver signal `info` to the guest with pc = target
 
 
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class Exit:
     kind: ExitKind
