@@ -22,7 +22,7 @@ Semantics every backend must implement exactly:
 from __future__ import annotations
 
 import marshal
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import Enum
 from typing import Callable, Union
 
@@ -45,10 +45,37 @@ class Ty(Enum):
     def __str__(self) -> str:
         return self.value[0]
 
+    # Members are singletons, so identity hashing is exact -- and C-level: Enum's own
+    # __hash__ (hash of the name) is Python code that every dict keyed by a type, or by
+    # a Temp/Const holding one, would call.  No hash is kept across processes.
+    __hash__ = object.__hash__
+
 
 I1, I8, I16, I32, I64, F32, F64 = Ty.I1, Ty.I8, Ty.I16, Ty.I32, Ty.I64, Ty.F32, Ty.F64
 
 
+def _init_through_slots(cls: type) -> type:
+    """Give a frozen slotted dataclass an __init__ that stores each field through its slot
+    descriptor, with the same parameters and defaults (written out the way dataclasses
+    writes its own).  The generated one goes through object.__setattr__ per field (the
+    class is frozen), at nearly twice the cost; lifting makes an IR node for every
+    statement and for many values."""
+    params, body, env = [], [], {}
+    for f in fields(cls):
+        env[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            env[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    _set_{f.name}(self, {f.name})\n")
+    exec(f"def __init__(self, {', '.join(params)}):\n{''.join(body)}", env)
+    env["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = env["__init__"]
+    return cls
+
+
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class Temp:
     id: int
@@ -58,6 +85,7 @@ class Temp:
         return f"t{self.id}"
 
 
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class Const:
     value: int | float
@@ -72,8 +100,18 @@ class Const:
 Value = Union[Temp, Const]
 
 
+# Lifters make constants all the time, mostly small ones (shift amounts, flags, offsets):
+# those are made once and shared, one object per value and type.  A larger value gets a
+# fresh object each time: sharing it would share its int object, which marshal
+# (dbt.pcache) writes once and then refers to, so a cached block's bytes would change.
+_SMALL_CONSTS = {ty: [Const(v, ty) for v in range(min(ty.mask, 256) + 1)] for ty in Ty}
+
+
 def const(value: int, ty: Ty = I32) -> Const:
-    return Const(value & ty.mask, ty)
+    """The constant `value` (wrapped to the type's width) of type `ty`."""
+    v = value & ty.mask
+    small = _SMALL_CONSTS[ty]
+    return small[v] if v < len(small) else Const(v, ty)
 
 
 # Opcode -> kind used by the verifier:
@@ -94,6 +132,7 @@ OPCODES = frozenset(BINARY + UNARY + CASTS + FBINARY + FUNARY + FCASTS + (
     "icmp", "fcmp", "select", "load", "store", "get", "put", "call", "fma", "copy"))
 
 
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class Op:
     """`dst = opcode(args)`; `attr` holds the non-value operands:
@@ -110,6 +149,7 @@ class Op:
         return f"{lhs}{self.opcode} {', '.join(map(str, self.args))}{extra}"
 
 
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class If:
     cond: Value
@@ -123,6 +163,7 @@ class ExitKind(Enum):
     TRAP = "trap"        # deliver signal `info` to the guest with pc = target
 
 
+@_init_through_slots
 @dataclass(frozen=True, slots=True)
 class Exit:
     kind: ExitKind

@@ -6,9 +6,6 @@ structured.  The result is an immutable `ir.Block`."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 from dbt.ir import (
     I1, I32, I64, Block, Const, Exit, ExitKind, If, Op, Stmt, Temp, Ty, Value, const,
 )
@@ -56,12 +53,30 @@ _ICMP = {
 }
 
 
+# Temps are numbered from 1 in every block, so the same (id, type) pairs come back
+# block after block: each is made once and shared, like the small constants (ir.const).
+_TEMPS: dict[Ty, list[Temp]] = {ty: [] for ty in Ty}
+
+
+def _new_temp(n: int, ty: Ty) -> Temp:
+    """Temp `n` of type `ty`, making it and the ones below it that do not exist yet."""
+    temps = _TEMPS[ty]
+    temps.extend(Temp(i, ty) for i in range(len(temps), n + 1))
+    return temps[n]
+
+
+_TRUE = const(1, I1)
+# Opcodes whose right operand 0 leaves the left one unchanged.
+_ZERO_IDENTITY = frozenset({"add", "sub", "or", "xor", "shl", "lshr", "ashr", "rotr"})
+
+
 class IRBuilder:
     def __init__(self, pc: int, mode: int = 0) -> None:
         self.pc = pc
         self.mode = mode
         self.insns: list[tuple[int, int]] = []
         self._stack: list[list[Stmt]] = [[]]
+        self._body = self._stack[0]  # = self._stack[-1]: where statements go
         self._ntemps = 0
         # slot -> value currently known to be in it; one dict per If depth.
         self._known: list[dict[int, Value]] = [{}]
@@ -69,34 +84,38 @@ class IRBuilder:
         self.cur_pc = pc  # guest pc of the instruction being lifted (for fault reports)
 
     # -- plumbing -----------------------------------------------------------------
-    def _emit(self, s: Stmt) -> None:
-        self._stack[-1].append(s)
-
     def temp(self, ty: Ty) -> Temp:
-        self._ntemps += 1
-        return Temp(self._ntemps, ty)
+        n = self._ntemps = self._ntemps + 1
+        try:
+            return _TEMPS[ty][n]
+        except IndexError:
+            return _new_temp(n, ty)
 
     def op(self, opcode: str, ty: Ty, *args: Value, attr: tuple = ()) -> Temp:
-        d = self.temp(ty)
-        self._emit(Op(opcode, d, tuple(args), attr))
+        # temp() inline: this is the hottest path of every lifter.
+        n = self._ntemps = self._ntemps + 1
+        try:
+            d = _TEMPS[ty][n]
+        except IndexError:
+            d = _new_temp(n, ty)
+        self._body.append(Op(opcode, d, args, attr))
         return d
 
     @property
     def closed(self) -> bool:
         """True once the current (top-level) statement list ends in an exit."""
-        top = self._stack[-1]
+        top = self._body
         return bool(top) and isinstance(top[-1], Exit)
 
     # -- integer ops --------------------------------------------------------------
     def binop(self, opcode: str, a: Value, b: Value) -> Value:
         ty = a.ty
-        if isinstance(a, Const) and isinstance(b, Const):
-            r = fold(opcode, a.value, b.value, ty)
-            if r is not None:
-                return Const(r, ty)
-        if isinstance(b, Const):
-            if b.value == 0 and opcode in ("add", "sub", "or", "xor", "shl", "lshr",
-                                           "ashr", "rotr"):
+        if type(b) is Const:
+            if type(a) is Const:
+                r = fold(opcode, a.value, b.value, ty)
+                if r is not None:
+                    return const(r, ty)
+            if b.value == 0 and opcode in _ZERO_IDENTITY:
                 return a
             if opcode == "and" and b.value == ty.mask:
                 return a
@@ -133,62 +152,64 @@ class IRBuilder:
         return self.binop("rotr", a, b)
 
     def not_(self, a: Value) -> Value:
-        if isinstance(a, Const):
-            return Const(~a.value & a.ty.mask, a.ty)
+        if type(a) is Const:
+            return const(~a.value, a.ty)
         return self.op("not", a.ty, a)
 
     def unop(self, opcode: str, a: Value) -> Value:
         return self.op(opcode, a.ty, a)
 
     def zext(self, a: Value, ty: Ty) -> Value:
-        if a.ty == ty:
+        if a.ty is ty:
             return a
-        if isinstance(a, Const):
+        if type(a) is Const:
+            # Not const(): the new constant keeps a's int object, as a marshalled block
+            # (dbt.pcache) records it (shared objects are stored once).
             return Const(a.value, ty)
         return self.op("zext", ty, a)
 
     def sext(self, a: Value, ty: Ty) -> Value:
-        if a.ty == ty:
+        if a.ty is ty:
             return a
-        if isinstance(a, Const):
-            return Const(_signed(a.value, a.ty.bits) & ty.mask, ty)
+        if type(a) is Const:
+            return const(_signed(a.value, a.ty.bits), ty)
         return self.op("sext", ty, a)
 
     def trunc(self, a: Value, ty: Ty) -> Value:
-        if a.ty == ty:
+        if a.ty is ty:
             return a
-        if isinstance(a, Const):
-            return Const(a.value & ty.mask, ty)
+        if type(a) is Const:
+            return const(a.value, ty)
         return self.op("trunc", ty, a)
 
     def icmp(self, pred: str, a: Value, b: Value) -> Value:
-        if isinstance(a, Const) and isinstance(b, Const):
-            return Const(int(_ICMP[pred](a.value, b.value, a.ty.bits)), I1)
+        if type(a) is Const and type(b) is Const:
+            return const(_ICMP[pred](a.value, b.value, a.ty.bits), I1)
         return self.op("icmp", I1, a, b, attr=(pred,))
 
     def select(self, c: Value, a: Value, b: Value) -> Value:
-        if isinstance(c, Const):
+        if type(c) is Const:
             return a if c.value else b
         if a == b:
             return a
         return self.op("select", a.ty, c, a, b)
 
     def bool_and(self, a: Value, b: Value) -> Value:
-        if isinstance(a, Const):
+        if type(a) is Const:
             return b if a.value else a
-        if isinstance(b, Const):
+        if type(b) is Const:
             return a if b.value else b
         return self.op("and", I1, a, b)
 
     def bool_or(self, a: Value, b: Value) -> Value:
-        if isinstance(a, Const):
+        if type(a) is Const:
             return a if a.value else b
-        if isinstance(b, Const):
+        if type(b) is Const:
             return b if b.value else a
         return self.op("or", I1, a, b)
 
     def bool_not(self, a: Value) -> Value:
-        return self.xor(a, Const(1, I1))
+        return self.xor(a, _TRUE)
 
     def mul64(self, a: Value, b: Value, signed: bool) -> Value:
         ext = self.sext if signed else self.zext
@@ -206,14 +227,15 @@ class IRBuilder:
     # -- state and memory ---------------------------------------------------------
     def get(self, slot: int, ty: Ty) -> Value:
         for known in reversed(self._known):
-            if slot in known:
-                return known[slot]
+            v = known.get(slot)
+            if v is not None:
+                return v
         v = self.op("get", ty, attr=(slot,))
         self._known[-1][slot] = v
         return v
 
     def put(self, slot: int, v: Value) -> None:
-        self._emit(Op("put", None, (v,), (slot,)))
+        self._body.append(Op("put", None, (v,), (slot,)))
         self._known[-1][slot] = v
         if self._put_in_if:
             self._put_in_if[-1].add(slot)
@@ -227,64 +249,86 @@ class IRBuilder:
         return self.op("load", ty, addr, attr=(endian, self.cur_pc))
 
     def store(self, addr: Value, v: Value, endian: str) -> None:
-        self._emit(Op("store", None, (addr, v), (endian, self.cur_pc)))
+        self._body.append(Op("store", None, (addr, v), (endian, self.cur_pc)))
 
     def call(self, name: str, ret: Ty | None, *args: Value) -> Temp | None:
         d = self.temp(ret) if ret is not None else None
-        self._emit(Op("call", d, tuple(args), (name,)))
+        self._body.append(Op("call", d, args, (name,)))
         return d
 
     # -- control ------------------------------------------------------------------
-    @contextmanager
-    def if_(self, cond: Value) -> Iterator[None]:
-        """Statements emitted inside run only when `cond` (i1) is true."""
-        if isinstance(cond, Const):
-            if cond.value:
-                yield
-                return
-            # Never taken: lift into a throwaway list so the lifter code stays simple.
-            self._stack.append([])
-            self._known.append({})
-            self._put_in_if.append(set())
-            try:
-                yield
-            finally:
-                self._stack.pop()
-                self._known.pop()
-                self._put_in_if.pop()
-            return
-        self._stack.append([])
+    def if_(self, cond: Value) -> "_Conditional":
+        """`with b.if_(cond):` -- statements emitted inside run only when `cond` (i1)
+        is true."""
+        return _Conditional(self, cond)
+
+    def _open(self) -> None:
+        """Start a nested statement list (an If body)."""
+        self._body = []
+        self._stack.append(self._body)
         self._known.append({})
         self._put_in_if.append(set())
-        try:
-            yield
-        finally:
-            body = self._stack.pop()
-            self._known.pop()
-            dirty = self._put_in_if.pop()
-            for k in self._known:
-                for slot in dirty:
-                    k.pop(slot, None)
-            if self._put_in_if:
-                self._put_in_if[-1] |= dirty
-            if body:
-                self._emit(If(cond, tuple(body)))
+
+    def _close(self) -> tuple[list[Stmt], set[int]]:
+        """End the innermost statement list: (its statements, the slots it put)."""
+        body = self._stack.pop()
+        self._body = self._stack[-1]
+        self._known.pop()
+        return body, self._put_in_if.pop()
+
+    def _end_if(self, cond: Value) -> None:
+        """End the body opened for `if cond`: what it put is no longer known outside,
+        and the If goes in unless the body is empty."""
+        body, dirty = self._close()
+        for k in self._known:
+            for slot in dirty:
+                k.pop(slot, None)
+        if self._put_in_if:
+            self._put_in_if[-1] |= dirty
+        if body:
+            self._body.append(If(cond, tuple(body)))
 
     def exit(self, kind: ExitKind, target: Value | int, info: int = 0) -> None:
         if isinstance(target, int):
             target = const(target)
-        self._emit(Exit(kind, target, info))
+        self._body.append(Exit(kind, target, info))
 
     def goto(self, target: Value | int) -> None:
-        if isinstance(target, int) or isinstance(target, Const):
+        if isinstance(target, int) or type(target) is Const:
             self.exit(ExitKind.GOTO, target)
         else:
             self.exit(ExitKind.JUMP, target)
 
     def finish(self) -> Block:
         assert len(self._stack) == 1
-        return Block(self.pc, self.mode, tuple(self.insns), eliminate_dead(tuple(self._stack[0])),
-                     self._ntemps)
+        return Block(self.pc, self.mode, tuple(self.insns),
+                     eliminate_dead(tuple(self._body), self._ntemps), self._ntemps)
+
+
+class _Conditional:
+    """The context `IRBuilder.if_` returns (a class rather than a generator-based context
+    manager: lifters open one for every conditionally executed instruction)."""
+
+    __slots__ = ("b", "cond")
+
+    def __init__(self, b: IRBuilder, cond: Value) -> None:
+        self.b = b
+        self.cond = cond
+
+    def __enter__(self) -> None:
+        cond = self.cond
+        if type(cond) is Const and cond.value:
+            return  # always taken: the statements go where they are
+        # Never taken (false constant): lift into a list that is then dropped, so the
+        # lifter code stays simple.
+        self.b._open()
+
+    def __exit__(self, *exc: object) -> None:
+        cond = self.cond
+        if type(cond) is not Const:
+            self.b._end_if(cond)
+        elif not cond.value:
+            self.b._close()  # and drop what the never-taken body collected
 
 
 def add_with_carry(b: IRBuilder, x: Value, y: Value, cin: Value
@@ -307,32 +351,34 @@ def add_with_carry(b: IRBuilder, x: Value, y: Value, cin: Value
 _EFFECTS = frozenset({"load", "store", "put", "call"})
 
 
-def eliminate_dead(body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
-    """Drop pure ops whose results nobody uses (e.g. flags of a non-S add)."""
-    used: set[int] = set()
+def eliminate_dead(body: tuple[Stmt, ...], ntemps: int) -> tuple[Stmt, ...]:
+    """Drop pure ops whose results nobody uses (e.g. flags of a non-S add); the temps
+    are numbered 1..ntemps."""
+    used = bytearray(ntemps + 1)  # by temp id: 1 once a later statement reads it
 
     def walk(stmts: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
         out: list[Stmt] = []
+        keep = out.append
         for s in reversed(stmts):
             kind = type(s)
             if kind is Op:
                 d = s.dst
-                if d is not None and d.id not in used and s.opcode not in _EFFECTS:
+                if d is not None and not used[d.id] and s.opcode not in _EFFECTS:
                     continue
                 for a in s.args:
                     if type(a) is Temp:
-                        used.add(a.id)
+                        used[a.id] = 1
             elif kind is Exit:
                 if type(s.target) is Temp:
-                    used.add(s.target.id)
+                    used[s.target.id] = 1
             else:
                 inner = walk(s.body)
                 if not inner:
                     continue
                 if type(s.cond) is Temp:
-                    used.add(s.cond.id)
+                    used[s.cond.id] = 1
                 s = If(s.cond, inner)
-            out.append(s)
+            keep(s)
         out.reverse()
         return tuple(out)
 

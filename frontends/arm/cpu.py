@@ -177,6 +177,9 @@ class ArmelArch(ARMArch):
         self.syscall_names = SYSCALL_NAMES
         self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_ARM)
         self.cs = self._cs
+        # Instruction word -> capstone instruction id (ARM_INS_INVALID: capstone cannot
+        # decode it), filled as the lifter meets words (lift.lift_block).
+        self.insn_ids: dict[int, int] = {}
 
 
 class ArmhfArch(ArmelArch):

@@ -12,7 +12,7 @@ from typing import Callable
 from capstone import arm_const as A
 
 from dbt.arch import UnsupportedInstruction
-from dbt.ir import I1, I8, I16, I32, I64, Block, Const, ExitKind, Value, const
+from dbt.ir import I1, I8, I16, I32, I64, Block, ExitKind, Value, const
 from dbt.irbuild import IRBuilder, add_with_carry
 from dbt.memory import PAGE_SIZE, PROT_EXEC, GuestFault, GuestMemory
 
@@ -35,11 +35,13 @@ def bit(w: int, n: int) -> int:
 class Ctx:
     """Per-instruction lifting context: builder, encoding and the pc."""
 
-    def __init__(self, b: IRBuilder, word: int, pc: int, insn) -> None:
+    __slots__ = ("b", "w", "pc", "insn_id", "ends_block")
+
+    def __init__(self, b: IRBuilder, word: int, pc: int, insn_id: int) -> None:
         self.b = b
         self.w = word
         self.pc = pc
-        self.insn = insn
+        self.insn_id = insn_id  # capstone's
         self.ends_block = False
 
     # -- registers ----------------------------------------------------------------
@@ -89,7 +91,7 @@ def cond_value(b: IRBuilder, cond: int) -> Value:
     elif base == 6:
         v = b.bool_and(b.bool_not(f(Z)), b.icmp("eq", f(N), f(V)))
     else:
-        return Const(1, I1)
+        return const(1, I1)
     return b.bool_not(v) if cond & 1 else v
 
 
@@ -151,21 +153,22 @@ def shift_reg(ctx: Ctx, val: Value, stype: int, amount: Value, want_carry: bool
 def operand2(ctx: Ctx, want_carry: bool) -> tuple[Value, Value | None]:
     """The data-processing shifter operand: immediate or (shifted) register."""
     w = ctx.w
-    if bit(w, 25):
-        rot = bits(w, 11, 8) * 2
-        imm = bits(w, 7, 0)
+    if (w >> 25) & 1:  # I: rotate(imm8, 2 * bits 11:8)
+        rot = ((w >> 8) & 0xF) * 2
+        imm = w & 0xFF
         val = ((imm >> rot) | (imm << (32 - rot))) & M32 if rot else imm
         carry = None
         if want_carry:
-            carry = Const(val >> 31, I1) if rot else ctx.flag(C)
+            carry = const(val >> 31, I1) if rot else ctx.flag(C)
         return const(val), carry
-    rm = ctx.r(bits(w, 3, 0))
-    stype = bits(w, 6, 5)
-    if bit(w, 4):
-        if bits(w, 3, 0) == 15:  # register-shifted PC reads pc + 12
+    m = w & 0xF
+    rm = ctx.r(m)
+    stype = (w >> 5) & 3
+    if (w >> 4) & 1:  # shifted by Rs (bits 11:8)
+        if m == 15:  # register-shifted PC reads pc + 12
             rm = const(ctx.pc + 12)
-        return shift_reg(ctx, rm, stype, ctx.r(bits(w, 11, 8)), want_carry)
-    return shift_imm(ctx, rm, stype, bits(w, 11, 7), want_carry)
+        return shift_reg(ctx, rm, stype, ctx.r((w >> 8) & 0xF), want_carry)
+    return shift_imm(ctx, rm, stype, (w >> 7) & 0x1F, want_carry)
 
 
 # -- families ---------------------------------------------------------------------------
@@ -192,19 +195,21 @@ LOGICAL = {0x0, 0x1, 0x8, 0x9, 0xC, 0xD, 0xE, 0xF}
 def data_processing(ctx: Ctx) -> None:
     """A5.2.1-A5.2.3 data-processing (immediate, register, register-shifted register)."""
     w, b = ctx.w, ctx.b
-    if bits(w, 27, 26) != 0:
+    # cond:4 00 I opcode:4 S Rn:4 Rd:4 operand2:12 -- the commonest family, so its
+    # fields (and operand2's) are shifted out inline rather than through bits().
+    if (w >> 26) & 3:
         raise _Unsupported
-    if bits(w, 27, 23) == 0b00110 and not bit(w, 20):
+    if (w >> 23) & 0x1F == 0b00110 and not (w >> 20) & 1:
         # Not TST..CMN without S but MOVW/MOVT or hints (A5.2.1): capstone 5 reports
         # MOVW as ARM_INS_MOV and NOP as ARM_INS_NOP.
-        if not bit(w, 21):
+        if not (w >> 21) & 1:
             return movw_movt(ctx)
         return
-    opc, s, rd = bits(w, 24, 21), bit(w, 20), bits(w, 15, 12)
+    opc, s, rn, rd = (w >> 21) & 0xF, (w >> 20) & 1, (w >> 16) & 0xF, (w >> 12) & 0xF
     if rd == 15 and s:
         raise _Unsupported  # SUBS pc, lr: exception return, not for user mode
     logical = opc in LOGICAL
-    x = ctx.r(bits(w, 19, 16))
+    x = ctx.r(rn)
     y, shc = operand2(ctx, s and logical)
     carry = ov = None
     if opc == 0x0 or opc == 0x8:
@@ -220,11 +225,11 @@ def data_processing(ctx: Ctx) -> None:
     elif opc == 0xF:
         r = b.not_(y)
     elif opc == 0x2 or opc == 0xA:  # SUB, CMP
-        r, carry, ov = add_with_carry(b, x, b.not_(y), Const(1, I1))
+        r, carry, ov = add_with_carry(b, x, b.not_(y), const(1, I1))
     elif opc == 0x3:  # RSB
-        r, carry, ov = add_with_carry(b, y, b.not_(x), Const(1, I1))
+        r, carry, ov = add_with_carry(b, y, b.not_(x), const(1, I1))
     elif opc == 0x4 or opc == 0xB:  # ADD, CMN
-        r, carry, ov = add_with_carry(b, x, y, Const(0, I1))
+        r, carry, ov = add_with_carry(b, x, y, const(0, I1))
     elif opc == 0x5:
         r, carry, ov = add_with_carry(b, x, y, ctx.flag(C))
     elif opc == 0x6:
@@ -316,7 +321,7 @@ def halfword_multiply(ctx: Ctx) -> None:
         r = b.trunc(b.ashr(prod, const(16, I64)), I32)
         if not x:  # SMLAW
             acc = ctx.r(ra)
-            s, _, ov = add_with_carry(b, r, acc, Const(0, I1))
+            s, _, ov = add_with_carry(b, r, acc, const(0, I1))
             _set_q_if(ctx, ov)
             r = s
         ctx.set_r(rd, r)
@@ -325,7 +330,7 @@ def halfword_multiply(ctx: Ctx) -> None:
     if op == 3:  # SMULxy
         ctx.set_r(rd, prod)
     elif op == 0:  # SMLAxy
-        s, _, ov = add_with_carry(b, prod, ctx.r(ra), Const(0, I1))
+        s, _, ov = add_with_carry(b, prod, ctx.r(ra), const(0, I1))
         _set_q_if(ctx, ov)
         ctx.set_r(rd, s)
     else:  # SMLALxy: RdHi=rd, RdLo=ra
@@ -467,7 +472,7 @@ def saturating_add_sub(ctx: Ctx) -> None:
     op = bits(w, 22, 21)
     m = b.sext(ctx.r(bits(w, 3, 0)), I64)
     n = b.sext(ctx.r(bits(w, 19, 16)), I64)
-    q: Value = Const(0, I1)
+    q: Value = const(0, I1)
     if op & 2:  # doubling
         n32, q = _signed_sat(b, b.add(n, n), 32)
         n = b.sext(n32, I64)
@@ -477,21 +482,19 @@ def saturating_add_sub(ctx: Ctx) -> None:
 
 
 # -- loads and stores ---------------------------------------------------------------------
+# The load/store fields are shifted out inline: these run for a third of all instructions.
 def _address(ctx: Ctx, offset: Value) -> tuple[Value, Value]:
     """(access address, written-back base) for P/U/W addressing (A5.2.6)."""
     w, b = ctx.w, ctx.b
-    base = ctx.r(bits(w, 19, 16))
-    off_addr = b.add(base, offset) if bit(w, 23) else b.sub(base, offset)
-    addr = off_addr if bit(w, 24) else base
+    base = ctx.r((w >> 16) & 0xF)                                          # Rn
+    off_addr = b.add(base, offset) if (w >> 23) & 1 else b.sub(base, offset)  # U
+    addr = off_addr if (w >> 24) & 1 else base                               # P
     return addr, off_addr
 
 
 def _writeback(ctx: Ctx) -> bool:
-    return not bit(ctx.w, 24) or bool(bit(ctx.w, 21))
-
-
-def _load_result(ctx: Ctx, rt: int, v: Value) -> None:
-    ctx.set_r(rt, v)
+    """P == 0 (post-indexed) or W == 1."""
+    return not (ctx.w >> 24) & 1 or bool((ctx.w >> 21) & 1)
 
 
 @family(A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_PUSH,
@@ -499,26 +502,27 @@ def _load_result(ctx: Ctx, rt: int, v: Value) -> None:
 def load_store_word_byte(ctx: Ctx) -> None:
     """A8.8.62-A8.8.70 LDR/LDRB, A8.8.203-A8.8.207 STR/STRB (imm and register offset)."""
     w, b = ctx.w, ctx.b
-    if bits(w, 27, 26) != 1:
-        if bits(w, 27, 25) == 4:  # PUSH/POP with several registers are STM/LDM
+    # cond:4 01 I P U B W L Rn:4 Rt:4 offset:12
+    if (w >> 26) & 3 != 1:
+        if (w >> 25) & 7 == 4:  # PUSH/POP with several registers are STM/LDM
             return block_transfer(ctx)
         raise _Unsupported
-    if not bit(w, 24) and bit(w, 21):
+    if not (w >> 24) & 1 and (w >> 21) & 1:
         raise _Unsupported  # LDRT/STRT family
-    if bit(w, 25):
-        off, _ = shift_imm(ctx, ctx.r(bits(w, 3, 0)), bits(w, 6, 5), bits(w, 11, 7), False)
+    if (w >> 25) & 1:
+        off, _ = shift_imm(ctx, ctx.r(w & 0xF), (w >> 5) & 3, (w >> 7) & 0x1F, False)
     else:
-        off = const(bits(w, 11, 0))
+        off = const(w & 0xFFF)
     addr, wb = _address(ctx, off)
-    rt, rn = bits(w, 15, 12), bits(w, 19, 16)
-    byte, load = bit(w, 22), bit(w, 20)
+    rt, rn = (w >> 12) & 0xF, (w >> 16) & 0xF
+    byte, load = (w >> 22) & 1, (w >> 20) & 1
     if load:
         v = b.load(addr, I8 if byte else I32, "le")
         if byte:
             v = b.zext(v, I32)
         if _writeback(ctx):
             ctx.set_r(rn, wb)
-        _load_result(ctx, rt, v)
+        ctx.set_r(rt, v)
     else:
         v = ctx.r(rt)
         b.store(addr, b.trunc(v, I8) if byte else v, "le")
@@ -565,7 +569,7 @@ def load_store_extra(ctx: Ctx) -> None:
             v = b.sext(b.load(addr, I16, "le"), I32)
         if _writeback(ctx):
             ctx.set_r(rn, wb)
-        _load_result(ctx, rt, v)
+        ctx.set_r(rt, v)
     else:
         b.store(addr, b.trunc(ctx.r(rt), I16), "le")
         if _writeback(ctx):
@@ -581,7 +585,7 @@ def block_transfer(ctx: Ctx) -> None:
         if bits(w, 27, 26) == 1:  # single-register PUSH/POP are STR/LDR
             return load_store_word_byte(ctx)
         raise _Unsupported  # user-bank / exception-return forms
-    regs = [i for i in range(16) if bit(w, i)]
+    regs = [i for i in range(16) if w >> i & 1]  # the register list, bits 15:0
     if not regs:
         raise _Unsupported
     rn, load, up, before = bits(w, 19, 16), bit(w, 20), bit(w, 23), bit(w, 24)
@@ -628,7 +632,7 @@ def exclusive(ctx: Ctx) -> None:
             ctx.set_r(rt + 1, hi)
         ctx.set_r(rt, v)
         b.put(ea, addr)
-        b.put(ev, Const(1, I1))
+        b.put(ev, const(1, I1))
         return
     rd, rt = bits(w, 15, 12), bits(w, 3, 0)
     ok = b.bool_and(b.get(ev, I1), b.icmp("eq", b.get(ea, I32), addr))
@@ -638,14 +642,14 @@ def exclusive(ctx: Ctx) -> None:
         b.store(addr, b.trunc(val, ty), "le")
         if hi is not None:
             b.store(b.add(addr, const(4)), hi, "le")
-    b.put(ev, Const(0, I1))
+    b.put(ev, const(0, I1))
     ctx.set_r(rd, b.zext(b.bool_not(ok), I32))
 
 
 @family(A.ARM_INS_CLREX)
 def clear_exclusive(ctx: Ctx) -> None:
     """A8.8.32 CLREX."""
-    ctx.b.put(SLOT["excl_valid"], Const(0, I1))
+    ctx.b.put(SLOT["excl_valid"], const(0, I1))
 
 
 @family(A.ARM_INS_SWP, A.ARM_INS_SWPB)
@@ -697,7 +701,7 @@ def supervisor_call(ctx: Ctx) -> None:
 @family(A.ARM_INS_BKPT, A.ARM_INS_UDF, A.ARM_INS_TRAP)
 def breakpoint_or_undefined(ctx: Ctx) -> None:
     """A8.8.24 BKPT (SIGTRAP), A8.8.247 UDF (SIGILL)."""
-    ctx.b.exit(ExitKind.TRAP, ctx.pc, SIGTRAP if ctx.insn.id == A.ARM_INS_BKPT else SIGILL)
+    ctx.b.exit(ExitKind.TRAP, ctx.pc, SIGTRAP if ctx.insn_id == A.ARM_INS_BKPT else SIGILL)
     ctx.ends_block = True
 
 
@@ -772,23 +776,26 @@ def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
     if not mem.perm[pc0 >> 12] & PROT_EXEC:
         raise GuestFault(pc0, False, pc0)
     code = mem.peek(pc0, 4 * n)
-    decoded = arch.cs.disasm(code, pc0)  # lazily: decode only what the block uses
+    ids = arch.insn_ids
     pc = pc0
     while pc < pc0 + 4 * n:
-        insn = next(decoded, None)
-        if insn is not None and insn.address != pc:
-            insn = None  # capstone stopped at an undefined word
-        word = int.from_bytes(code[pc - pc0:pc - pc0 + 4], "little")
-        fam = FAMILIES.get(insn.id) if insn is not None else None
+        raw = code[pc - pc0:pc - pc0 + 4]
+        word = int.from_bytes(raw, "little")
+        insn_id = ids.get(word)
+        if insn_id is None:
+            # An A32 word decodes the same wherever it is: capstone sees each word once.
+            insn = next(arch.cs.disasm(raw, pc, 1), None)
+            insn_id = ids[word] = insn.id if insn is not None else A.ARM_INS_INVALID
+        fam = FAMILIES.get(insn_id)
         if fam is None:
-            _unsupported(b, arch, mem, pc, word, insn)
+            _unsupported(b, arch, pc, raw)
             break
         b.cur_pc = pc
-        ctx = Ctx(b, word, pc, insn)
-        cond = bits(word, 31, 28)
-        mark = len(b._stack[0]), b._ntemps
+        ctx = Ctx(b, word, pc, insn_id)
+        cond = word >> 28
+        mark = len(b._stack[0])
         try:
-            if cond == 0xF and insn.id not in UNCONDITIONAL_OK:
+            if cond == 0xF and insn_id not in UNCONDITIONAL_OK:
                 raise _Unsupported
             if cond >= 0xE:
                 fam(ctx)
@@ -796,9 +803,9 @@ def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
                 with b.if_(cond_value(b, cond)):
                     fam(ctx)
         except _Unsupported:
-            del b._stack[0][mark[0]:]
+            del b._stack[0][mark:]
             b.forget()
-            _unsupported(b, arch, mem, pc, word, insn)
+            _unsupported(b, arch, pc, raw)
             break
         b.insns.append((pc, 4))
         pc += 4
@@ -811,11 +818,12 @@ def lift_block(arch, mem: GuestMemory, key: int, limit: int = MAX_INSNS,
     return b.finish()
 
 
-def _unsupported(b: IRBuilder, arch, mem: GuestMemory, pc: int, word: int, insn) -> None:
+def _unsupported(b: IRBuilder, arch, pc: int, raw: bytes) -> None:
     """End the block before an instruction we cannot lift: at the block start report it
     (the engine delivers SIGILL); later in a block just stop and let it start a block."""
     if b.insns:
         b.goto(pc)
         return
+    insn = next(arch.cs.disasm(raw, pc, 1), None)
     text = f"{insn.mnemonic} {insn.op_str}".strip() if insn is not None else "(undefined)"
-    raise UnsupportedInstruction(pc, word.to_bytes(4, "little"), text)
+    raise UnsupportedInstruction(pc, raw, text)

@@ -70,17 +70,20 @@ class Lifter:
 class Ctx:
     """Per-instruction lifting context: builder, encoding, pc and decoded fields."""
 
+    __slots__ = ("lifter", "b", "w", "pc", "ends_block", "rt", "ra", "rb", "rc", "oe")
+
     def __init__(self, lifter: Lifter, word: int, pc: int) -> None:
         self.lifter = lifter
         self.b = lifter.b
         self.w = word
         self.pc = pc
         self.ends_block = False
-        self.rt = field(word, 21)      # also RS, FRT, FRS, BO, TO
-        self.ra = field(word, 16)      # also BI, FRA
-        self.rb = field(word, 11)      # also SH, NB, FRB
+        # The common fields, made for every instruction: field() inline.
+        self.rt = (word >> 21) & 31    # also RS, FRT, FRS, BO, TO
+        self.ra = (word >> 16) & 31    # also BI, FRA
+        self.rb = (word >> 11) & 31    # also SH, NB, FRB
         self.rc = word & 1             # Rc: record
-        self.oe = field(word, 10, 1)
+        self.oe = (word >> 10) & 1
 
     # -- registers ----------------------------------------------------------------
     def r(self, n: int) -> Value:
@@ -234,9 +237,9 @@ def add_immediate_carrying(ctx: Ctx) -> None:
     op = ctx.w >> 26
     imm = const(sext16(ctx.w))
     if op == 8:    # subfic: ~(RA) + SI + 1
-        r, ca, _ = add_with_carry(b, b.not_(ctx.r(ctx.ra)), imm, Const(1, I1))
+        r, ca, _ = add_with_carry(b, b.not_(ctx.r(ctx.ra)), imm, const(1, I1))
     else:
-        r, ca, _ = add_with_carry(b, ctx.r(ctx.ra), imm, Const(0, I1))
+        r, ca, _ = add_with_carry(b, ctx.r(ctx.ra), imm, const(0, I1))
     b.put(CA, ca)
     if op == 13:
         ctx.record(r)
@@ -276,7 +279,7 @@ def add_subtract(ctx: Ctx) -> None:
     if inv:
         x = b.not_(x)
     y = ctx.r(ctx.rb) if second == "b" else const(second)
-    carry_in = ctx.flag(CA) if cin == "ca" else Const(cin, I1)
+    carry_in = ctx.flag(CA) if cin == "ca" else const(cin, I1)
     r, ca, ov = add_with_carry(b, x, y, carry_in)
     if sets_ca:
         b.put(CA, ca)
@@ -349,7 +352,7 @@ def trap(ctx: Ctx) -> None:
         b.exit(ExitKind.TRAP, ctx.pc, SIGTRAP)
         ctx.ends_block = True
         return
-    cond: Value = Const(0, I1)
+    cond: Value = const(0, I1)
     for bit, pred in ((16, "slt"), (8, "sgt"), (4, "eq"), (2, "ult"), (1, "ugt")):
         if to & bit:
             cond = b.bool_or(cond, b.icmp(pred, a, other))
@@ -525,7 +528,7 @@ def move_to_cr_from_xer(ctx: Ctx) -> None:
               b.shl(b.zext(ctx.flag(CA), I32), const(1)))
     ctx.set_cr(field(ctx.w, 23, 3), v)
     for slot in (SO, OV, CA):
-        b.put(slot, Const(0, I1))
+        b.put(slot, const(0, I1))
 
 
 def xer_value(ctx: Ctx) -> Value:
@@ -597,7 +600,7 @@ def branch_condition(ctx: Ctx) -> Value:
     """The BO/BI test of the bc* family, decrementing CTR when BO_2 = 0."""
     b = ctx.b
     bo = ctx.rt
-    ok: Value = Const(1, I1)
+    ok: Value = const(1, I1)
     if not bo & 4:
         ctr = b.sub(b.get(CTR, I32), const(1))
         b.put(CTR, ctr)
@@ -845,14 +848,14 @@ def load_reserve_store_conditional(ctx: Ctx) -> None:
     if field(ctx.w, 1, 10) == 20:
         v = b.load(ea, I32, "be")
         b.put(RES_ADDR, ea)
-        b.put(RES_VALID, Const(1, I1))
+        b.put(RES_VALID, const(1, I1))
         ctx.set_r(ctx.rt, v)
         return
     ok = b.bool_and(b.get(RES_VALID, I1), b.icmp("eq", b.get(RES_ADDR, I32), ea))
     s = ctx.r(ctx.rt)
     with b.if_(ok):
         b.store(ea, s, "be")
-    b.put(RES_VALID, Const(0, I1))
+    b.put(RES_VALID, const(0, I1))
     ctx.set_cr(0, b.or_(b.select(ok, const(2), const(0)), b.zext(ctx.flag(SO), I32)))
 
 
