@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -156,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.stats or args.stats_json:
         stats.time_decoding(machine)
+    # Everything made so far (modules, the loaded image, tables) lives as long as the run:
+    # keep the cyclic collector from scanning it again and again while the run lifts
+    # blocks (it was ~25% of cold lift time; IR cannot form cycles).
+    gc.freeze()
     if args.gdb is not None:
         from dbt.gdbstub import GdbStub
         try:
