@@ -10,7 +10,8 @@ holds no host address (layout in llvm_codegen):
   instructions, see llvm_codegen);
 - the helper table: a ctypes callback per IR helper, numbered by sorted name;
 - the hash table (key, code) that computed exits probe inline;
-- cells, allocated in compile order: per-block execution counters, and link slots --
+- cells, allocated in compile order: per-block execution counters (incremented only
+  under --stats and --profile-out), and link slots --
   one code pointer per direct exit, patched to the target's code once the target is
   native (until then the exit stub, which returns rt->next_key to Python).  Link
   bookkeeping keeps (rt, index) cells."""
@@ -133,6 +134,8 @@ class JIT:
         mem, st = machine.mem, machine.state
         self.args = (st.address, mem.base, mem.perm_base, self.rt_addr)
         self.count_insns = machine.options.max_insns is not None
+        # Native code counts block executions only when the run reports them.
+        self.count_blocks = machine.options.stats or machine.options.count_blocks
 
     def _engine(self, level: int) -> tuple:
         """(MCJIT engine, target machine) for an optimisation level: 0 compiles fast
@@ -215,7 +218,7 @@ class JIT:
         for key, block in blocks:
             i = self._cell(0)
             counters[key] = (self.rt, i)
-            items.append((key, block, 8 * i))
+            items.append((key, block, 8 * i if self.count_blocks else None))
         if trace.native_ring is not None:
             self.rt[RT_RING // 8] = trace.native_ring[0]
         name = f"r{len(self.modules)}_{blocks[0][0]:x}"
@@ -396,6 +399,8 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
     while queue and len(items) < REGION_MAX:
         k = queue.pop(0)
         tb = machine.cache.blocks.get(k)
+        # (A native block passes: it had `warm` executions when it was compiled,
+        # whether or not native code counts the later ones.)
         if k in seen or tb is None or tb.executions < warm:
             continue
         seen.add(k)

@@ -6,11 +6,15 @@ with the signature
 returning the next block key (< 2**32) or a special exit code (as the interpreter's,
 plus FAULT).  Direct exits tail-call through a link slot (patched to the target's code
 once it is native, else the exit stub that returns rt->next_key); computed exits look
-the target up in the native hash table inline.  A budget in rt bounds how long native
-code runs before Python regains control: normally it counts block transfers, spent on
-back-edges and region exits; in counting mode (--max-insns) it counts guest
-instructions, and each block is charged its instruction count before it runs -- when
-that does not fit, the block returns its own key to Python unrun.  A counting-mode
+the target up in the native hash table inline.  Native code returns to Python when
+rt->stop is set (checked on back-edges and region exits), and when a budget in rt runs
+out.  The budget is compiled in only where Python needs it: under --trace-blocks it
+counts block transfers, so that the ring of entered keys is drained before it wraps; in
+counting mode (--max-insns) it counts guest instructions, and each block is charged its
+instruction count before it runs -- when that does not fit, the block returns its own
+key to Python unrun.  Likewise each block's execution counter is incremented only when
+the run reports them (--stats, --profile-out): both cost a load and a store per block,
+which LLVM cannot keep in a register across a loop's exits.  A counting-mode
 trap or fault exit carries how many of the charged instructions it did not complete
 (TRAP_UNDONE_SHIFT, FINFO_UNDONE_SHIFT).
 
@@ -27,8 +31,8 @@ means the same code in any process (object code can be cached, keyed by the text
 rt layout (byte offsets; u64 cells unless said):
 
     0  RT_NEXT     next block key (set by every caller of a region function)
-    8  RT_BUDGET   block transfers (counting mode: guest instructions) left before
-                   native code returns to Python
+    8  RT_BUDGET   block transfers (--trace-blocks) or guest instructions (counting
+                   mode) left before native code returns to Python
     16 RT_FADDR    fault: guest address
     24 RT_FINFO    fault: pc | is_write << 32 (| undone << 40 in counting mode)
     32 RT_STOP     nonzero: another thread asks native code to return (read volatile)
@@ -37,8 +41,9 @@ rt layout (byte offsets; u64 cells unless said):
                    name of dbt.ir.HELPERS in sorted order (as the JIT numbered them)
     RT_TABLE       the native hash table: 2**TABLE_BITS entries (key, code pointer),
                    key ~0 when empty, indexed by table_hash(key)
-    RT_CELLS..     per-block execution counters and link slots (code pointer per direct
-                   exit), allocated in compile order up to RT_SIZE
+    RT_CELLS..     per-block execution counters (kept only when counted) and link
+                   slots (code pointer per direct exit), allocated in compile order up
+                   to RT_SIZE
 
 Helpers called from native code must not compile or patch native code (they are plain
 computations): rt is noalias, so LLVM may keep link slots and table entries loaded
@@ -104,8 +109,8 @@ def fconst(v: float, ty: Ty) -> str:
 
 
 class RegionGen:
-    """Lowers a region -- blocks (key, block, rt offset of its counter) -- into one
-    function.
+    """Lowers a region -- blocks (key, block, rt offset of its execution counter, or
+    None not to count) -- into one function.
 
     The function starts by switching on rt->next_key (which every caller sets) to the
     block to run; a direct exit to a block of the region is a plain branch, so a hot
@@ -207,11 +212,12 @@ class RegionGen:
             body = self.entry_check(key, block.body)
             if self.count_insns:
                 self.charge(key, block.ninsns)
-            cp, c0, c1 = self.tmp(), self.tmp(), self.tmp()
-            self.e(f"{cp} = getelementptr i8, ptr %rt, i64 {counter}")
-            self.e(f"{c0} = load i64, ptr {cp}, !tbaa {TB_RT}")
-            self.e(f"{c1} = add i64 {c0}, 1")
-            self.e(f"store i64 {c1}, ptr {cp}, !tbaa {TB_RT}")
+            if counter is not None:
+                cp, c0, c1 = self.tmp(), self.tmp(), self.tmp()
+                self.e(f"{cp} = getelementptr i8, ptr %rt, i64 {counter}")
+                self.e(f"{c0} = load i64, ptr {cp}, !tbaa {TB_RT}")
+                self.e(f"{c1} = add i64 {c0}, 1")
+                self.e(f"store i64 {c1}, ptr {cp}, !tbaa {TB_RT}")
             if trace.native_ring is not None:
                 self.ring_append(key, trace.native_ring[1])
             if self.stmts(body):
@@ -616,9 +622,12 @@ class RegionGen:
         self.e(f"store i64 {nb}, ptr {bp}, !tbaa {TB_RT}")
 
     def budget(self, key: str) -> None:
-        """Spend one unit of budget; when it runs out, or another thread asked native
-        code to stop (rt->stop, read volatile: a loop cannot keep it in a register),
-        return `key` to Python."""
+        """Spend one unit of budget (only under --trace-blocks); when it runs out, or
+        another thread asked native code to stop (rt->stop, read volatile: a loop cannot
+        keep it in a register), return `key` to Python."""
+        if trace.native_ring is None:
+            self.yield_point(key, self.calm())
+            return
         bp, bud, nb, left, ok = (self.tmp() for _ in range(5))
         self.e(f"{bp} = getelementptr i8, ptr %rt, i64 {RT_BUDGET}")
         self.e(f"{bud} = load i64, ptr {bp}, !tbaa {TB_RT}")
@@ -626,6 +635,10 @@ class RegionGen:
         self.e(f"store i64 {nb}, ptr {bp}, !tbaa {TB_RT}")
         self.e(f"{left} = icmp sgt i64 {nb}, 0")
         self.e(f"{ok} = and i1 {left}, {self.calm()}")
+        self.yield_point(key, ok)
+
+    def yield_point(self, key: str, ok: str) -> None:
+        """Go on if `ok`, else return `key` to Python."""
         go, stop = self.label("go"), self.label("stop")
         self.e(f"br i1 {ok}, label %{go}, label %{stop}")
         self.start(stop)

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                        dump_ir=args.dump_ir, verify=args.verify_ir,
                        tb_cache_size=max(0, args.tb_cache_size),
                        jit_threshold=max(0, args.jit_threshold),
-                       max_insns=args.max_insns)
+                       max_insns=args.max_insns, count_blocks=bool(args.profile_out))
         machine = Machine(args.program, [os.fsencode(args.program)]
                           + [os.fsencode(a) for a in args.args], envp, opts)
     except (LoadError, ValueError) as e:

@@ -41,6 +41,10 @@ class Options:
     # blocks are compiled before their first run (tests use it to cover both paths).
     walk_first: bool = True
     max_insns: int | None = None  # stop after this many guest instructions (None: never)
+    # Count every block execution, native ones included (stats does too): what
+    # --profile-out reports.  Off, native code skips the count, and TB.executions of a
+    # native block stops at the executions before it was compiled.
+    count_blocks: bool = False
 
 
 class InsnLimit(Exception):
