@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from dbt.engine import Machine
 
 BUDGET = 1 << 62
+# Special exits (dbt.engine's EXIT_*) by what --stats calls them as returns to Python.
+RETURN_KINDS = {1: "syscall", 2: "trap", 3: "fault", 4: "interpreter fallback"}
 REGION_MAX = 64
 _CTYPES = {I1: ctypes.c_bool, I8: ctypes.c_uint8, I16: ctypes.c_uint16, I32: ctypes.c_uint32,
            I64: ctypes.c_uint64, F32: ctypes.c_float, F64: ctypes.c_double}
@@ -306,6 +308,16 @@ class JIT:
     def fault(self) -> tuple[int, bool, int]:
         info = self.rt[3]
         return self.rt[2], bool(info >> 32 & 1), info & 0xFFFFFFFF
+
+    def return_reason(self, r: int) -> str:
+        """Why native code returned `r` to Python (for --stats)."""
+        if r > 0xFFFFFFFF:
+            return RETURN_KINDS.get(r >> 32 & 0xFF, "other")
+        if self.rt[4]:
+            return "exit request"
+        if r in self.native:
+            return "native target, not chained"
+        return "target not native"
 
     def request_exit(self) -> None:
         """Make running native code return to Python at its next back-edge or exit

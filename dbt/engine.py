@@ -66,6 +66,9 @@ class RunStats:
     interp_time: float = 0.0    # with --stats: in blocks the dispatcher ran, by tier
     native_time: float = 0.0    # (native time includes the blocks native code chains to)
     syscalls: int = 0
+    # With --stats: how often native code returned to Python, by reason (see
+    # backends.llvm.JIT.return_reason).
+    returns: dict[str, int] = field(default_factory=dict)
 
 
 def _before(block: Block, pc: int | None) -> int:
@@ -84,16 +87,23 @@ def supported_arches() -> set[str]:
     return {name for name, info in ARCHES.items() if info.ready}
 
 
-def _timed(fn, stats: RunStats, native: bool):
-    """With --stats, a block's callable that adds its run time to the statistics."""
+def _timed(fn, stats: RunStats, reason=None):
+    """With --stats, a block's callable that adds its run time to the statistics;
+    native ones (`reason` given: return value -> why native code returned) also count
+    their returns to Python by reason."""
     clock = time.perf_counter
-    if native:
+    if reason is not None:
+        returns = stats.returns
+
         def call() -> int:
             t0 = clock()
             try:
-                return fn()
+                r = fn()
             finally:
                 stats.native_time += clock() - t0
+            why = reason(r)
+            returns[why] = returns.get(why, 0) + 1
+            return r
     else:
         def call() -> int:
             t0 = clock()
@@ -194,7 +204,8 @@ class Machine:
     def _install(self, compiled: dict, tier: str) -> None:
         for k, (block, fn, counters, index) in compiled.items():
             if self.options.stats:
-                fn = _timed(fn, self.stats, counters is not None)
+                fn = _timed(fn, self.stats,
+                            self.jit.return_reason if counters is not None else None)
             tb = self.cache.blocks.get(k)
             if tb is None:
                 pc = self.arch.key_pc(k)

@@ -21,6 +21,11 @@ JSON schema (`--stats-json FILE`; every count an integer, every time in seconds)
      "cache": {"capacity" (0 = unbounded), "lookups", "hits", "misses",
                "hit_rate" (0..1), "invalidations", "evictions"},
      "transfers": {"looked_up" (dispatched by Python), "chained" (native to native)},
+     "returns": {reason: count} -- native code's returns to Python, by why: "target not
+               native" (not compiled yet), "native target, not chained" (a hash-table
+               collision, or --max-insns's budget), "exit request" (a signal or the
+               debugger), "syscall", "trap", "fault", "interpreter fallback" (an access
+               the block checks on entry would fault: the interpreter runs it),
      "syscalls": int,
      "persistent": {"file" (str | null: no persistent cache), "blocks_reused",
                     "native_reused"},
@@ -216,6 +221,7 @@ def collect(machine: Machine, status: int | None = None, top: int = TOP_N) -> di
                   "misses": cs.misses, "hit_rate": hits / lookups if lookups else 0.0,
                   "invalidations": cs.invalidations, "evictions": cs.evictions},
         "transfers": {"looked_up": lookups, "chained": native_execs - py_native},
+        "returns": dict(sorted(rs.returns.items(), key=lambda kv: (-kv[1], kv[0]))),
         "syscalls": rs.syscalls,
         "persistent": {"file": str(pc.path) if pc is not None else None,
                        "blocks_reused": pc.blocks_reused if pc is not None else 0,
@@ -262,6 +268,8 @@ def render(d: dict[str, Any]) -> str:
         f"  evictions            {c['evictions']:>14,}",
         (f"  transfers            {tr['looked_up'] + tr['chained']:>14,}   looked up by the "
         f"dispatcher {tr['looked_up']:,} / chained natively {tr['chained']:,}"),
+        f"  returns to Python    {sum(d['returns'].values()):>14,}   "
+        + (", ".join(f"{why} {n:,}" for why, n in d["returns"].items()) or "-"),
         f"  syscalls             {d['syscalls']:>14,}",
         _persistent(d["persistent"]),
         f"  peak memory          {d['peak_rss_kib'] / 1024:>11.1f} MiB",

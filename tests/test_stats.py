@@ -52,7 +52,14 @@ def test_counts_from_first_principles(tmp_path, tier):
     assert tr["looked_up"] + tr["chained"] == BLOCKS
     assert c["invalidations"] == 0 and c["evictions"] == 0 and d["syscalls"] == 1
     assert bl["translated"] == 4
+    if tier == "jit":
+        # Every block is native: each dispatch returns to Python once, and the one
+        # syscall (exit) is a return for that reason.
+        assert sum(d["returns"].values()) == c["lookups"]
+        assert d["returns"]["syscall"] == 1
+        assert set(d["returns"]) <= {"syscall", "target not native"}
     if tier == "interp":
+        assert d["returns"] == {}
         assert ins["native"] == 0 and tr["chained"] == 0 and bl["compiled"] == 0
         assert c["lookups"] == BLOCKS and c["misses"] == 4
         assert c["hits"] == BLOCKS - 4
