@@ -202,7 +202,7 @@ class JIT:
         return engine
 
     # -- compilation ----------------------------------------------------------------
-    def compile(self, blocks: list[tuple[int, Block]], level: int
+    def compile(self, blocks: list[tuple[int, Block]], level: int, jumps: set[int] = frozenset()
                 ) -> dict[int, tuple[Callable, object, int]]:
         """Compile (key, block) pairs as one module at optimisation `level`; returns
         key -> (callable, counter array, index)."""
@@ -225,7 +225,10 @@ class JIT:
             self.rt[RT_RING // 8] = trace.native_ring[0]
         name = f"r{len(self.modules)}_{blocks[0][0]:x}"
         keys = {key for key, _ in blocks}
+        # Computed exits compare their target with these blocks before the hash table:
+        # the region's call return sites, and the indirect-jump targets it took in.
         returns = {c for _, b in blocks for c in return_sites(b) if c in keys}
+        returns |= jumps & keys
         g = RegionGen(name, items, layout, self.machine.arch.big_endian, alloc_link,
                       self.table_mask, self._helper, local_state=level >= 1,
                       count_insns=self.count_insns, returns=returns)
@@ -404,32 +407,44 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
     loops end up in one region, and so that recursion (a call back to the region's
     code and the return to the call site) stays inside it."""
     jit = jit_of(machine)
+    blocks = machine.cache.blocks
+
+    def follow(k: int, b: Block) -> list[int]:
+        tb = blocks.get(k)
+        seen_jumps = tb.observed if tb is not None else None
+        return successors(b) + sorted(seen_jumps) if seen_jumps else successors(b)
     items = [(key, block)]
     seen = {key}
-    queue = successors(block)
+    queue = follow(key, block)
     warm = max(2, machine.hot_threshold // 8)
     while queue and len(items) < REGION_MAX:
         k = queue.pop(0)
-        tb = machine.cache.blocks.get(k)
+        tb = blocks.get(k)
         # (A native block passes: it had `warm` executions when it was compiled,
         # whether or not native code counts the later ones.)
         if k in seen or tb is None or tb.executions < warm:
             continue
         seen.add(k)
         items.append((k, tb.block))
-        queue += successors(tb.block)
-    items = _loop_shaped(key, items, jit.native)
-    compiled = jit.compile(items, HOT_LEVEL)
+        queue += follow(k, tb.block)
+    succ = {k: follow(k, b) for k, b in items}
+    jumped = {k: blocks[k].observed for k, _ in items if blocks[k].observed}
+    items = _loop_shaped(key, items, jit.native, succ, jumped)
+    jumps = {t for k, _ in items for t in jumped.get(k, ())}
+    compiled = jit.compile(items, HOT_LEVEL, jumps)
     return {k: (b, *compiled[k]) for k, b in items}
 
 
-def _loop_shaped(key: int, items: list[tuple[int, Block]], native: dict[int, int]
+def _loop_shaped(key: int, items: list[tuple[int, Block]], native: dict[int, int],
+                 succ: dict[int, list[int]], jumped: dict[int, set[int]]
                  ) -> list[tuple[int, Block]]:
     """Of a candidate region, keep the already-native blocks only where they lead back
     to the hot block (an inner loop of the loop being compiled, so the two become one
     function) -- recompiling every native block a new region reaches cost more compile
-    time than it saved -- and then only what the hot block still reaches."""
-    succ = {k: successors(b) for k, b in items}
+    time than it saved -- and then only what the hot block still reaches.  An observed
+    indirect-jump target (`jumped`: block -> targets, also in `succ`) is followed only
+    where it leads back too: the cases of a dispatch loop, not those of a jump table
+    that leaves (memcpy's, say), whose compile time did not pay."""
     back = {key}
     changed = True
     while changed:
@@ -441,8 +456,10 @@ def _loop_shaped(key: int, items: list[tuple[int, Block]], native: dict[int, int
     kept = {k for k, _ in items if k not in native or k in back or k == key}
     reach, todo = {key}, [key]
     while todo:
-        for t in succ[todo.pop()]:
-            if t in kept and t not in reach:
+        k = todo.pop()
+        cases = jumped.get(k, ())
+        for t in succ[k]:
+            if t in kept and t not in reach and (t in back or t not in cases):
                 reach.add(t)
                 todo.append(t)
     return [(k, b) for k, b in items if k in reach]

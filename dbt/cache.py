@@ -26,6 +26,9 @@ class TB:
     # counts every later entry itself, including the ones Python dispatches.
     interp: int = 0
     native_base: int = 0  # native executions counted by code the block has since left
+    # --tier auto, a block with an indirect jump (dbt.ir.indirect_jump): the keys the
+    # dispatch loop has seen run after it (the region compiler may follow them).
+    observed: set[int] | None = None
 
     @property
     def native_executions(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from dbt.arch import ARCHES, TIERS, Arch, UnsupportedInstruction, load_plugins
 from dbt.cache import TB, TranslationCache
-from dbt.ir import Block, Exit, ExitKind, const, verify
+from dbt.ir import Block, Exit, ExitKind, const, indirect_jump, verify
 from dbt.linux import GuestExit, GuestSignal, hostsig
 from dbt.loader import Image, build_stack, load
 from dbt.memory import GuestFault, GuestMemory
@@ -158,6 +158,11 @@ class Machine:
         self.mem = GuestMemory(big_endian=info.big_endian)
         self.arch: Arch = info.factory()
         self.state = CPUState(self.arch.layout)
+        # Where a tier compiles hot regions, blocks with indirect jumps record their
+        # targets (TB.observed), so regions can take a jump table's cases in.
+        names = self.arch.layout.names
+        self.link_slot = (names.index("lr") if self.tier.hot is not None and "lr" in names
+                          else None)
         self.cache = TranslationCache(self.options.tb_cache_size)
         self.pcache = None  # dbt.pcache.PersistentCache when the run uses one
         self.mem.code_listeners.append(self.invalidate)
@@ -209,8 +214,12 @@ class Machine:
             tb = self.cache.blocks.get(k)
             if tb is None:
                 pc = self.arch.key_pc(k)
-                self.cache.insert(TB(k, block, fn, tier, start=pc, end=max(block.end, pc + 1),
-                                     counters=counters, index=index))
+                tb = TB(k, block, fn, tier, start=pc, end=max(block.end, pc + 1),
+                        counters=counters, index=index)
+                if self.link_slot is not None and indirect_jump(block, self.link_slot,
+                                                                self.arch.sp_slot):
+                    tb.observed = set()
+                self.cache.insert(tb)
             else:
                 if tb.counters is not None:  # recompiled into a bigger region
                     tb.native_base += tb.counters[tb.index]
@@ -365,6 +374,7 @@ class Machine:
         key = self.key
         hot = self.hot_threshold if self.tier.hot is not None else -1
         interrupts = self.interrupts
+        jumped = None  # the observed targets of the block that ran last (TB.observed)
         try:
             while True:
                 if interrupts:
@@ -372,9 +382,12 @@ class Machine:
                 tb = blocks.get(key)
                 if tb is None:
                     tb = self.miss(key)
+                if jumped is not None:
+                    jumped.add(key)
                 tb.count += 1
                 if tb.count == hot and tb.counters is None:
                     self.promote(tb)
+                jumped = tb.observed
                 key = tb.fn()
                 if key > 0xFFFFFFFF:
                     key = self._special(key)

@@ -242,6 +242,47 @@ class VerifyError(Exception):
     pass
 
 
+def indirect_jump(block: Block, link_slot: int, sp_slot: int) -> bool:
+    """Whether the block has a computed exit that is neither a call (the block sets no
+    return address: see backends.llvm.return_sites) nor a return (a target read from
+    the link register, or loaded from the stack): a jump table or a branch through a
+    register, whose targets a region may follow once they are seen."""
+    flat: list[Stmt] = []
+
+    def walk(body: tuple[Stmt, ...]) -> None:
+        for s in body:
+            if type(s) is If:
+                walk(s.body)
+            else:
+                flat.append(s)
+    walk(block.body)
+    jumps = [s.target for s in flat if type(s) is Exit and s.kind is ExitKind.JUMP]
+    if not jumps:
+        return False
+    defs = {s.dst.id: s for s in flat if type(s) is Op and s.dst is not None}
+    for s in flat:
+        if (type(s) is Op and s.opcode == "put" and type(s.args[0]) is Const
+                and s.args[0].value & ~1 == block.end):
+            return False  # a call
+
+    def returns(t: Value) -> bool:
+        while type(t) is Temp and t.id in defs:
+            d = defs[t.id]
+            if d.opcode == "get":
+                return d.attr[0] == link_slot
+            if d.opcode == "load":
+                a = d.args[0]
+                while type(a) is Temp and a.id in defs and defs[a.id].opcode in ("add", "sub"):
+                    a = defs[a.id].args[0]
+                g = defs.get(a.id) if type(a) is Temp else None
+                return g is not None and g.opcode == "get" and g.attr[0] == sp_slot
+            if d.opcode not in ("and", "or", "copy"):
+                return False
+            t = d.args[0]
+        return False
+    return not all(returns(t) for t in jumps)
+
+
 def verify(block: Block, slot_types: list[Ty]) -> None:
     """Check the block is well formed: types agree, every temp is defined once before
     use and visible where used, and the block ends in an unconditional exit."""
