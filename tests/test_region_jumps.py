@@ -3,7 +3,10 @@ native region: the dispatch loop records the targets its indirect jump took, and
 region takes in those that lead back to the loop, and branches to them inside its
 function instead of looking them up.  A case first seen after the region compiled
 (here: opcodes the first programs never use) must still run, through the lookup.  Each
-run is compared with unicorn (every register, flag and data byte)."""
+run is compared with unicorn (every register, flag and data byte), on ARM and PowerPC."""
+import random
+
+import ppcdiff
 import pytest
 
 from armdiff import CODE, DATA, STACK, State, assemble, differences, new_dbt, new_unicorn, \
@@ -98,4 +101,66 @@ def test_jump_table_loop(tier):
         # Some region runs the loop with its cases inside: op_inc, op_dbl, op_sub3 and
         # op_call's table entries lead back to the loop.
         assert max(_dispatch_regions(m, dispatch), default=0) >= 4, \
+            _dispatch_regions(m, dispatch)
+
+
+PPC_SRC = """
+    lis r4, 2
+    addi r4, r4, -1
+    li r3, 0
+    bl base
+base:
+    mflr r6
+loop:
+    lbzu r5, 1(r4)
+    cmplwi r5, 4
+    bgt done
+    rlwinm r5, r5, 2, 0, 29
+    add r5, r5, r6
+    addi r5, r5, 36
+    mtctr r5
+    bcctr 20, 0
+    b done
+    b op_inc
+    b op_dbl
+    b op_sub
+    b op_xor
+op_inc:
+    addi r3, r3, 1
+    b loop
+op_dbl:
+    add r3, r3, r3
+    b loop
+op_sub:
+    addi r3, r3, -3
+    b loop
+op_xor:
+    xor r3, r3, r7
+    b loop
+done:
+"""
+
+
+@pytest.mark.parametrize("tier", ["interp", "jit", "auto"])
+def test_jump_table_loop_ppc(tier):
+    # The same loop on PowerPC (opcodes 0-4): bcctr into a table of branches whose
+    # address comes from mflr.
+    code = ppcdiff.assemble(PPC_SRC)
+    uc = ppcdiff.new_unicorn(code)
+    m, err = ppcdiff.new_machine(code, tier)
+    if tier == "auto":
+        m.options.jit_threshold = 40
+    trap = CODE + len(code) - 4
+    rng = random.Random(5)
+    for r7, ops in enumerate(PROGRAMS):
+        regs = ppcdiff.base_state(rng)
+        regs["r7"] = r7 + 0x1234
+        st = ppcdiff.State(regs, program([op if op != 5 else 2 for op in ops]))
+        want, got = ppcdiff.run_unicorn(uc, code, st), ppcdiff.run_dbt(m, err, st)
+        diff = ppcdiff.differences(want, got, trap, 0)
+        assert not diff, (r7, diff)
+    if tier == "auto":
+        dispatch = CODE + 32  # rlwinm .. bcctr: the block after the bound check
+        assert m.cache.blocks[dispatch].observed, "the dispatch block records no targets"
+        assert max(_dispatch_regions(m, dispatch), default=0) >= 3, \
             _dispatch_regions(m, dispatch)
