@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Callable
 
 from dbt import trace
 from dbt.arch import Tier, register_tier
-from dbt.ir import (F32, F64, HELPERS, I1, I8, I16, I32, I64, Block, Const, Exit, ExitKind,
-                    If, Op, Stmt)
+from dbt.engine import EXIT_FAULT, EXIT_INTERP, EXIT_SYSCALL, EXIT_TRAP
+from dbt.ir import (F32, F64, HELPERS, I1, I8, I16, I32, I64, Block, Exit, ExitKind, If,
+                    Stmt, return_sites)
 from dbt.memory import MAP_NORESERVE
 
 from .interp import translate as interp_translate
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
     from dbt.engine import Machine
 
 BUDGET = 1 << 62
-# Special exits (dbt.engine's EXIT_*) by what --stats calls them as returns to Python.
-RETURN_KINDS = {1: "syscall", 2: "trap", 3: "fault", 4: "interpreter fallback"}
+# Special exits by what --stats calls them as returns to Python.
+RETURN_KINDS = {EXIT_SYSCALL: "syscall", EXIT_TRAP: "trap", EXIT_FAULT: "fault",
+                EXIT_INTERP: "interpreter fallback"}
 REGION_MAX = 64
 _CTYPES = {I1: ctypes.c_bool, I8: ctypes.c_uint8, I16: ctypes.c_uint16, I32: ctypes.c_uint32,
            I64: ctypes.c_uint64, F32: ctypes.c_float, F64: ctypes.c_double}
@@ -69,23 +71,6 @@ def direct_targets(body: tuple[Stmt, ...]) -> list[int]:
             out += direct_targets(s.body)
         elif isinstance(s, Exit) and s.kind is ExitKind.GOTO:
             out.append(s.target.value)
-    return out
-
-
-def return_sites(block: Block) -> list[int]:
-    """Where the block's calls return: the constants it puts into a register that equal
-    the pc right after it (ARM BL/BLX and PowerPC bl set the link register so; the low
-    bit allows a Thumb return address)."""
-    out = []
-
-    def scan(body: tuple[Stmt, ...]) -> None:
-        for s in body:
-            if isinstance(s, If):
-                scan(s.body)
-            elif (isinstance(s, Op) and s.opcode == "put" and isinstance(s.args[0], Const)
-                  and s.args[0].value & ~1 == block.end):
-                out.append(s.args[0].value)
-    scan(block.body)
     return out
 
 
@@ -408,27 +393,28 @@ def promote(machine: "Machine", key: int, block: Block) -> dict:
     code and the return to the call site) stays inside it."""
     jit = jit_of(machine)
     blocks = machine.cache.blocks
+    jumped: dict[int, set[int]] = {}  # block -> the indirect-jump targets it was seen take
 
     def follow(k: int, b: Block) -> list[int]:
-        tb = blocks.get(k)
-        seen_jumps = tb.observed if tb is not None else None
-        return successors(b) + sorted(seen_jumps) if seen_jumps else successors(b)
+        observed = blocks[k].observed
+        if not observed:
+            return successors(b)
+        jumped[k] = observed
+        return successors(b) + sorted(observed)
     items = [(key, block)]
-    seen = {key}
-    queue = follow(key, block)
+    succ = {key: follow(key, block)}
+    queue = list(succ[key])
     warm = max(2, machine.hot_threshold // 8)
     while queue and len(items) < REGION_MAX:
         k = queue.pop(0)
         tb = blocks.get(k)
         # (A native block passes: it had `warm` executions when it was compiled,
         # whether or not native code counts the later ones.)
-        if k in seen or tb is None or tb.executions < warm:
+        if k in succ or tb is None or tb.executions < warm:
             continue
-        seen.add(k)
         items.append((k, tb.block))
-        queue += follow(k, tb.block)
-    succ = {k: follow(k, b) for k, b in items}
-    jumped = {k: blocks[k].observed for k, _ in items if blocks[k].observed}
+        succ[k] = follow(k, tb.block)
+        queue += succ[k]
     items = _loop_shaped(key, items, jit.native, succ, jumped)
     jumps = {t for k, _ in items for t in jumped.get(k, ())}
     compiled = jit.compile(items, HOT_LEVEL, jumps)

@@ -614,11 +614,7 @@ class RegionGen:
         self.e(f"{nb} = sub i64 {bud}, {n}")
         self.e(f"{fits} = icmp sge i64 {nb}, 0")
         self.e(f"{ok} = and i1 {fits}, {self.calm()}")
-        go, back = self.label("go"), self.label("unrun")
-        self.e(f"br i1 {ok}, label %{go}, label %{back}")
-        self.start(back)
-        self.leave(str(key))
-        self.start(go)
+        self.yield_point(str(key), ok)
         self.e(f"store i64 {nb}, ptr {bp}, !tbaa {TB_RT}")
 
     def budget(self, key: str) -> None:

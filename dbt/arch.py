@@ -35,6 +35,7 @@ class Arch(Protocol):
     layout: "StateLayout"
     pc_slot: int
     sp_slot: int
+    link_slot: int            # where calls leave the return address (ARM lr, PPC lr)
     uname_machine: str
     platform: str
     hwcap: int

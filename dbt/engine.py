@@ -160,9 +160,7 @@ class Machine:
         self.state = CPUState(self.arch.layout)
         # Where a tier compiles hot regions, blocks with indirect jumps record their
         # targets (TB.observed), so regions can take a jump table's cases in.
-        names = self.arch.layout.names
-        self.link_slot = (names.index("lr") if self.tier.hot is not None and "lr" in names
-                          else None)
+        self.observe_jumps = self.tier.hot is not None
         self.cache = TranslationCache(self.options.tb_cache_size)
         self.pcache = None  # dbt.pcache.PersistentCache when the run uses one
         self.mem.code_listeners.append(self.invalidate)
@@ -216,8 +214,8 @@ class Machine:
                 pc = self.arch.key_pc(k)
                 tb = TB(k, block, fn, tier, start=pc, end=max(block.end, pc + 1),
                         counters=counters, index=index)
-                if self.link_slot is not None and indirect_jump(block, self.link_slot,
-                                                                self.arch.sp_slot):
+                if self.observe_jumps and indirect_jump(block, self.arch.link_slot,
+                                                        self.arch.sp_slot):
                     tb.observed = set()
                 self.cache.insert(tb)
             else:

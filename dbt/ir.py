@@ -242,11 +242,28 @@ class VerifyError(Exception):
     pass
 
 
+def return_sites(block: Block) -> list[int]:
+    """Where the block's calls return: the constants it puts into a register that equal
+    the pc right after it (ARM BL/BLX and PowerPC bl set the link register so; the low
+    bit allows a Thumb return address)."""
+    out = []
+
+    def scan(body: tuple[Stmt, ...]) -> None:
+        for s in body:
+            if type(s) is If:
+                scan(s.body)
+            elif (type(s) is Op and s.opcode == "put" and type(s.args[0]) is Const
+                  and s.args[0].value & ~1 == block.end):
+                out.append(s.args[0].value)
+    scan(block.body)
+    return out
+
+
 def indirect_jump(block: Block, link_slot: int, sp_slot: int) -> bool:
     """Whether the block has a computed exit that is neither a call (the block sets no
-    return address: see backends.llvm.return_sites) nor a return (a target read from
-    the link register, or loaded from the stack): a jump table or a branch through a
-    register, whose targets a region may follow once they are seen."""
+    return address: return_sites) nor a return (a target read from the link register,
+    or loaded from the stack): a jump table or a branch through a register, whose
+    targets a region may follow once they are seen."""
     flat: list[Stmt] = []
 
     def walk(body: tuple[Stmt, ...]) -> None:
@@ -257,13 +274,9 @@ def indirect_jump(block: Block, link_slot: int, sp_slot: int) -> bool:
                 flat.append(s)
     walk(block.body)
     jumps = [s.target for s in flat if type(s) is Exit and s.kind is ExitKind.JUMP]
-    if not jumps:
+    if not jumps or return_sites(block):
         return False
     defs = {s.dst.id: s for s in flat if type(s) is Op and s.dst is not None}
-    for s in flat:
-        if (type(s) is Op and s.opcode == "put" and type(s.args[0]) is Const
-                and s.args[0].value & ~1 == block.end):
-            return False  # a call
 
     def returns(t: Value) -> bool:
         while type(t) is Temp and t.id in defs:

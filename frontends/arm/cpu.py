@@ -69,6 +69,7 @@ class ARMArch:
     layout = LAYOUT
     pc_slot = SLOT["pc"]
     sp_slot = SLOT["sp"]
+    link_slot = SLOT["lr"]
     platform = "v5l"
 
     def key_pc(self, key: int) -> int:

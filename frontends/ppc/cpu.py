@@ -110,6 +110,7 @@ class PPCArch:
     layout = LAYOUT
     pc_slot = SLOT["pc"]
     sp_slot = SLOT["r1"]
+    link_slot = SLOT["lr"]
     uname_machine = "ppc"
     platform = "ppc750"
     hwcap = PPC_FEATURE_32 | PPC_FEATURE_HAS_FPU | PPC_FEATURE_HAS_MMU
